@@ -1,0 +1,38 @@
+# orechain: two set-up commands, `make demo` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out/pakistan-us
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest test-browser test-postgres bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,postgres]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/orechain --db $(OUT)/orechain.db db init
+	$(BIN)/orechain --db $(OUT)/orechain.db assess pakistan-us --out $(OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+test-browser: $(STAMP)
+	$(BIN)/pytest -q -m browser
+
+test-postgres: $(STAMP)
+	$(BIN)/pytest -q -m "postgres"
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache
