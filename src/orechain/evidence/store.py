@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, inspect, select
 from sqlalchemy.engine import make_url
 
+from orechain import settings
 from orechain.evidence import schema
 
 __all__ = ["ImportRecord", "Store", "StoreError", "default_db_location", "resolve_url"]
@@ -40,7 +41,7 @@ def default_db_location() -> Path:
 
 def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     """A SQLAlchemy URL from ``--db``/``ORECHAIN_DB``/the default; a plain path means SQLite."""
-    value = str(db) if db is not None else os.environ.get("ORECHAIN_DB") or str(default_db_location())
+    value = str(db) if db is not None else settings.DB.get() or str(default_db_location())
     if "://" in value:
         try:
             make_url(value)
