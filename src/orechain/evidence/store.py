@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, func, inspect, select
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from orechain import settings
 from orechain.evidence import schema
@@ -28,6 +30,8 @@ from orechain.evidence import schema
 __all__ = ["ImportRecord", "Store", "StoreError", "default_db_location", "resolve_url"]
 
 HEAD_REVISION = "0001_initial"
+WRITE_LOCK_TIMEOUT_S = 600.0  # how long a SQLite writer waits for another writer before giving up
+_MIGRATION_LOCK_KEY = 0x6F72_6563  # PostgreSQL advisory lock held while migrating ("orec")
 
 
 class StoreError(RuntimeError):
@@ -153,14 +157,24 @@ class Store:
         return str(head)
 
     def migrate(self) -> bool:
-        """Bring the schema to the newest revision; True when anything was applied."""
+        """Bring the schema to the newest revision; True when anything was applied.
+
+        Safe to run from several processes at once: the upgrade runs in one write transaction (SQLite:
+        ``BEGIN IMMEDIATE``; PostgreSQL: under an advisory lock) and re-reads the revision inside it, so
+        only the first process applies the migrations and the others find the schema current.
+        """
         from alembic import command
+        from alembic.runtime.migration import MigrationContext
 
         try:
-            before = self.revision()
-            if before == self.head():
+            head = self.head()
+            if self.revision() == head:
                 return False
-            with self.engine.begin() as conn:
+            with self.transaction() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+                if MigrationContext.configure(conn).get_current_revision() == head:
+                    return False
                 command.upgrade(self._alembic_config(conn), "head")
         except StoreError:
             raise
@@ -175,18 +189,24 @@ class Store:
     # -- writing -------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One all-or-nothing unit of work."""
+        """One all-or-nothing unit of work; database errors of the environment become :class:`StoreError`.
+
+        On SQLite the transaction starts with ``BEGIN IMMEDIATE``: writers queue for the write lock up front
+        (waiting up to ``WRITE_LOCK_TIMEOUT_S``) instead of failing with "database is locked" when two
+        processes that both read first then try to write. On PostgreSQL concurrent writers are handled by
+        the server (row locks; ``ON CONFLICT DO NOTHING`` for idempotent inserts).
+        """
         try:
-            with self.engine.begin() as conn:
+            with self.engine.connect() as conn, conn.begin():
+                if conn.dialect.name == "sqlite":
+                    _sqlite_begin_immediate(conn)
                 yield conn
         except OSError as exc:
             raise StoreError(f"cannot write to {self.display_url}: {exc.strerror or exc}") from exc
-        except Exception as exc:
-            msg = str(exc).lower()
-            if "readonly" in msg or "read-only" in msg:
-                raise StoreError(f"database {self.display_url} is read-only") from exc
-            if "disk is full" in msg or "no space" in msg or "database or disk is full" in msg:
-                raise StoreError(f"disk full while writing {self.display_url}; nothing was written") from exc
+        except SQLAlchemyError as exc:
+            problem = _environment_problem(exc)
+            if problem is not None:
+                raise StoreError(f"{problem} ({self.display_url}); nothing was written") from exc
             raise
 
     def counts(self) -> dict[str, int]:
@@ -199,6 +219,16 @@ class Store:
             return out
 
     def find_import(self, conn: Connection, kind: str, sha256: str) -> int | None:
+        """The id of the import of this file (by kind and content hash), if one was committed.
+
+        Call it inside the import's write transaction: it also serialises concurrent imports of the same
+        file, so the second one waits for the first and then finds it ("already imported") instead of
+        failing on the unique (kind, sha256) constraint. SQLite's write transaction is already exclusive;
+        on PostgreSQL this takes a transaction-scoped advisory lock on (kind, sha256).
+        """
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                         {"key": f"orechain-import:{kind}:{sha256}"})
         row = conn.execute(
             select(schema.imports.c.id).where(schema.imports.c.kind == kind, schema.imports.c.sha256 == sha256)
         ).first()
@@ -229,9 +259,37 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, An
         stmt = sqlite_insert(table).on_conflict_do_nothing()
     else:  # pragma: no cover - other dialects are not supported
         raise StoreError(f"unsupported database dialect {conn.dialect.name}")
-    before = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    added = 0
     for start in range(0, len(rows), 5000):
-        conn.execute(stmt, list(rows[start:start + 5000]))
-    after = conn.execute(select(func.count()).select_from(table)).scalar_one()
-    return int(after - before)
+        # rowcount counts the rows actually inserted (conflicts skipped) on both SQLite and PostgreSQL, and,
+        # unlike counting the table before and after, is not thrown off by other writers committing meanwhile.
+        added += conn.execute(stmt.execution_options(preserve_rowcount=True), list(rows[start:start + 5000])).rowcount
+    return added
+
+
+def _sqlite_begin_immediate(conn: Connection) -> None:
+    """Take SQLite's write lock now, waiting for another writer up to ``WRITE_LOCK_TIMEOUT_S``."""
+    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_S
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except SQLAlchemyError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            # busy_timeout (30 s) already waited; go on waiting until the deadline.
+
+
+def _environment_problem(exc: SQLAlchemyError) -> str | None:
+    """A plain-words description when a database error is about the environment, not the statement."""
+    msg = str(getattr(exc, "orig", None) or exc).lower()
+    if "readonly" in msg or "read-only" in msg or "read only" in msg:
+        return "the database is read-only"
+    if "disk is full" in msg or "no space" in msg or "disk full" in msg:
+        return "the disk is full"
+    if "database is locked" in msg or "database table is locked" in msg:
+        return f"the database stayed locked by another writer for more than {WRITE_LOCK_TIMEOUT_S:.0f} s"
+    if "unable to open database" in msg or "connection refused" in msg or "could not connect" in msg:
+        return "cannot reach the database"
+    return None
 
