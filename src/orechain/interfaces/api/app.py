@@ -1,0 +1,65 @@
+"""The FastAPI application factory.
+
+The database is fixed when the app is created (``create_app(db=...)``: a path or SQLAlchemy URL, or an
+open :class:`~orechain.evidence.store.Store`); no request can name a database or a file. The API lives
+under ``/api/v1`` with its OpenAPI 3 description at ``/openapi.json``; the dashboard is served by the
+same app at ``/``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from orechain.evidence.store import Store
+from orechain.interfaces.api.cache import ResponseCache, data_version_probe
+from orechain.interfaces.api.common import ApiContext, context
+from orechain.interfaces.api.errors import install_error_handlers
+from orechain.interfaces.api.routers import evidence
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped: bool = True,
+               cache_entries: int = 2048, dashboard: bool = True) -> FastAPI:
+    """An app serving the store at ``db`` (default: ``$ORECHAIN_DB`` or the per-user database).
+
+    A new, empty database gets the shipped evidence base when ``load_shipped`` is true, as the CLI does.
+    """
+    from importlib.metadata import version
+
+    __version__ = version("orechain")
+    store = db if isinstance(db, Store) else Store.open(db)
+    if load_shipped and store.counts().get("sources", 0) == 0:
+        from orechain.evidence.shipped import load_into
+
+        load_into(store)
+    app = FastAPI(title="orechain API", version=__version__, openapi_url="/openapi.json", docs_url="/api/docs",
+                  redoc_url=None,
+                  description="Critical-mineral supply chains, mine to magnet: the evidence base, with every "
+                              "number's source. Lists are paged (limit/offset, total and next link) and come as "
+                              "JSON or CSV by the Accept header. Every error has the body "
+                              '`{"error": {"status", "code", "message", "details"}}`.')
+    app.state.orechain = ApiContext(store=store, cache=ResponseCache(data_version_probe(store.url), cache_entries))
+    install_error_handlers(app)
+    app.include_router(evidence.router, prefix=API_PREFIX, tags=["evidence"])
+
+    @app.get(API_PREFIX, tags=["meta"], summary="What this API offers")
+    async def api_index(request: Request) -> dict[str, Any]:
+        paths = sorted(p for p in app.openapi()["paths"] if p.startswith(API_PREFIX + "/"))
+        return {"version": __version__, "openapi": "/openapi.json", "endpoints": paths}
+
+    @app.get(API_PREFIX + "/health", tags=["meta"], summary="Liveness and the database's schema revision")
+    async def health(request: Request) -> dict[str, Any]:
+        store = context(request).store
+        return {"status": "ok", "database": store.display_url, "schema": store.revision()}
+
+    if dashboard:
+        from orechain.interfaces.web import mount_dashboard
+
+        mount_dashboard(app)
+    return app

@@ -1,0 +1,144 @@
+"""Pagination and content negotiation for list endpoints.
+
+Every list is paged with ``limit``/``offset``; the body (or, for CSV, the headers) carries the total and
+the link to the next page, so a client always knows when it has not seen everything. A ``limit`` above
+:data:`MAX_LIMIT` is refused with a 422, never silently cut down.
+
+The format comes from the ``Accept`` header (``application/json`` or ``text/csv``, with q-values); a
+``format=json|csv`` query parameter overrides it, for links a browser follows.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import Query, Request
+from pydantic import BaseModel
+
+from orechain.interfaces.api.errors import ApiError
+from orechain.interfaces.output import records
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Fmt", "ListBody", "Page", "negotiate", "page_params", "render_list"]
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+class Fmt(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+_MEDIA = {"application/json": Fmt.JSON, "text/csv": Fmt.CSV}
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page (1-{MAX_LIMIT})")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
+) -> Page:
+    return Page(limit=limit, offset=offset)
+
+
+def negotiate(request: Request, *, allowed: tuple[Fmt, ...] = (Fmt.JSON, Fmt.CSV)) -> Fmt:
+    """The response format: ``format`` query parameter, else the best match of the Accept header."""
+    explicit = request.query_params.get("format")
+    if explicit is not None:
+        try:
+            fmt = Fmt(explicit.lower())
+        except ValueError:
+            raise ApiError(422, f"unknown format {explicit!r}", details={"allowed": [f.value for f in allowed]}) \
+                from None
+        if fmt not in allowed:
+            raise ApiError(406, f"this endpoint does not offer {fmt.value}",
+                           details={"allowed": [f.value for f in allowed]})
+        return fmt
+    accept = request.headers.get("accept", "").strip()
+    if not accept:
+        return allowed[0]
+    candidates: list[tuple[float, int, int, Fmt]] = []
+    for order, part in enumerate(accept.split(",")):
+        fields = [p.strip() for p in part.split(";")]
+        media = fields[0].lower()
+        q = 1.0
+        for param in fields[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        if media in ("*/*", "application/*"):
+            cand: Fmt | None = allowed[0]
+        elif media == "text/*":
+            cand = Fmt.CSV
+        else:
+            cand = _MEDIA.get(media)
+        if q > 0 and cand is not None and cand in allowed:
+            # higher q first, then an exact media type over a wildcard, then the client's order
+            candidates.append((q, 0 if "*" in media else 1, -order, cand))
+    if not candidates:
+        raise ApiError(406, f"cannot produce any of: {accept}",
+                       details={"offered": [k for k, v in _MEDIA.items() if v in allowed]})
+    return max(candidates, key=lambda c: c[:3])[3]
+
+
+class PageMeta(BaseModel):
+    total: int
+    count: int
+    limit: int
+    offset: int
+
+
+class PageLinks(BaseModel):
+    self: str
+    next: str | None
+    prev: str | None
+
+
+class ListBody(BaseModel):
+    """A page of rows. ``meta.total`` counts every row that matched; ``links.next`` is null on the last page."""
+
+    data: list[dict[str, Any]]
+    meta: PageMeta
+    links: PageLinks
+
+
+def _page_url(request: Request, offset: int, limit: int) -> str:
+    params = dict(request.query_params)
+    params["offset"] = str(offset)
+    params["limit"] = str(limit)
+    return str(request.url.include_query_params(**params))
+
+
+def render_list(request: Request, df: pd.DataFrame, page: Page, fmt: Fmt) -> tuple[bytes, str, dict[str, str]]:
+    """The body, media type and headers of one page of ``df``."""
+    total = len(df)
+    chunk = df.iloc[page.offset: page.offset + page.limit]
+    nxt = _page_url(request, page.offset + page.limit, page.limit) if page.offset + page.limit < total else None
+    prev = _page_url(request, max(page.offset - page.limit, 0), page.limit) if page.offset > 0 else None
+    headers = {"X-Total-Count": str(total)}
+    link = [f'<{u}>; rel="{rel}"' for u, rel in ((nxt, "next"), (prev, "prev")) if u]
+    if link:
+        headers["Link"] = ", ".join(link)
+    if fmt is Fmt.CSV:
+        buf = io.StringIO()
+        chunk.to_csv(buf, index=False, lineterminator="\n")
+        return buf.getvalue().encode(), "text/csv; charset=utf-8", headers
+    body = {"data": records(chunk),
+            "meta": {"total": total, "count": len(chunk), "limit": page.limit, "offset": page.offset},
+            "links": {"self": str(request.url), "next": nxt, "prev": prev}}
+    return json_bytes(body), "application/json", headers
+
+
+def json_bytes(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False).encode()

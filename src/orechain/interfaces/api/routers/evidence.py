@@ -1,0 +1,289 @@
+"""Read endpoints of the evidence base: countries, commodities, organisations, facilities,
+observations, deals, events and sources. Lists are paged and come as JSON or CSV; a detail is one JSON
+object with its parts and a ``sources`` map of every source it cites (so each number links to one)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from orechain.evidence import queries
+from orechain.evidence.model import Stage, Status
+from orechain.evidence.names import UnknownName, countries, resolve_country
+from orechain.evidence.store import Store
+from orechain.interfaces.api import reads
+from orechain.interfaces.api.common import context, detail, listing
+from orechain.interfaces.api.errors import ApiError, ErrorBody
+from orechain.interfaces.api.paging import ListBody, Page, page_params
+from orechain.interfaces.output import records
+
+__all__ = ["router"]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "unknown id"},
+    406: {"model": ErrorBody, "description": "the Accept header names no format this endpoint offers"},
+    422: {"model": ErrorBody, "description": "malformed or unknown query parameter"},
+}
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "a page of rows (JSON) or the same rows as CSV"}}
+router = APIRouter(responses=_ERRORS)
+PageDep = Annotated[Page, Depends(page_params)]
+IdPath = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+def _country(value: str | None, field: str = "country") -> str | None:
+    if value is None:
+        return None
+    try:
+        return resolve_country(value)
+    except UnknownName as exc:
+        raise ApiError(422, str(exc), details={"field": field, "suggestions": exc.suggestions}) from None
+
+
+def _commodity(store: Store, value: str | None) -> str | None:
+    if value is None:
+        return None
+    known = set(reads.commodities(store)["id"])
+    if value not in known:
+        raise ApiError(422, f"unknown commodity {value!r}", details={"field": "commodity", "known": sorted(known)})
+    return value
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError:
+        nums = []
+    if len(nums) != 4 or any(n != n for n in nums):
+        raise ApiError(422, "bbox must be four numbers: min_lon,min_lat,max_lon,max_lat",
+                       details={"field": "bbox", "input": value})
+    min_lon, min_lat, max_lon, max_lat = nums
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise ApiError(422, "bbox out of range or min > max (lon -180..180, lat -90..90)",
+                       details={"field": "bbox", "input": value})
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _one(df: pd.DataFrame, col: str, value: str, what: str) -> dict[str, Any]:
+    hit = df[df[col] == value]
+    if hit.empty:
+        raise ApiError(404, f"no {what} with id {value!r}", details={"id": value})
+    return records(hit.head(1))[0]
+
+
+def _sources(store: Store, ids: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    wanted = {str(i) for i in ids if i is not None and i == i}
+    df = queries.sources(store)
+    return {r["id"]: r for r in records(df[df["id"].isin(wanted)])}
+
+
+# --- countries and commodities -----------------------------------------------------------------------
+def _countries_frame() -> pd.DataFrame:
+    return pd.DataFrame([{"code": c.code, "name": c.name, "iso2": c.iso2, "numeric": c.numeric,
+                          "variants": "|".join(c.variants)} for c in countries()])
+
+
+@router.get("/countries", response_model=ListBody, responses=_CSV, summary="Countries and their name variants")
+async def list_countries(request: Request, page: PageDep) -> Response:
+    return await listing(request, page, _countries_frame)
+
+
+@router.get("/countries/{code}", summary="One country, with the facilities it hosts and organisations it controls")
+async def get_country(request: Request, code: IdPath) -> Response:
+    def build() -> dict[str, Any]:
+        cc = _country(code, "code")
+        if cc is None:  # pragma: no cover - _country returns a code for a non-None value
+            raise ApiError(404, f"no country {code!r}")
+        store = context(request).store
+        country = _one(_countries_frame(), "code", cc, "country")
+        fac = queries.facilities(store, country=cc)
+        org = queries.organisations(store)
+        org = org[org["country"] == cc]
+        return {"country": country,
+                "facilities": records(fac[["id", "name", "stage", "commodity", "status", "source_id"]]),
+                "organisations": records(org[["id", "name", "kind", "source_id"]]),
+                "sources": _sources(store, [*fac["source_id"], *org["source_id"]])}
+    return await detail(request, build)
+
+
+@router.get("/commodities", response_model=ListBody, responses=_CSV, summary="Commodities")
+async def list_commodities(request: Request, page: PageDep) -> Response:
+    return await listing(request, page, lambda: reads.commodities(context(request).store))
+
+
+@router.get("/forms", response_model=ListBody, responses=_CSV, summary="Forms of each commodity along the chain")
+async def list_forms(request: Request, page: PageDep) -> Response:
+    return await listing(request, page, lambda: reads.forms(context(request).store))
+
+
+# --- organisations -----------------------------------------------------------------------------------
+@router.get("/organisations", response_model=ListBody, responses=_CSV, summary="Organisations")
+async def list_organisations(
+    request: Request, page: PageDep,
+    country: Annotated[str | None, Query(description="controlling country (ISO3 or name)")] = None,
+    kind: Annotated[str | None, Query(description="company, state_body, ...")] = None,
+) -> Response:
+    def build() -> pd.DataFrame:
+        df = queries.organisations(context(request).store)
+        cc = _country(country)
+        if cc is not None:
+            df = df[df["country"] == cc]
+        if kind is not None:
+            df = df[df["kind"] == kind]
+        return df
+    return await listing(request, page, build)
+
+
+@router.get("/organisations/{org_id}", summary="One organisation with its stakes and facilities")
+async def get_organisation(request: Request, org_id: IdPath) -> Response:
+    def build() -> dict[str, Any]:
+        store = context(request).store
+        org = _one(queries.organisations(store), "id", org_id, "organisation")
+        own = queries.ownership(store)
+        fac = queries.facilities(store)
+        fo = queries.facility_owners(store)
+        owns, owned_by = own[own["owner"] == org_id], own[own["owned"] == org_id]
+        stakes = fo[fo["organisation"] == org_id]
+        operated = fac[fac["operator"] == org_id]
+        cited = [org["source_id"], *owns["source_id"], *owned_by["source_id"], *stakes["source_id"],
+                 *operated["source_id"]]
+        return {"organisation": org, "owns": records(owns), "owned_by": records(owned_by),
+                "facility_stakes": records(stakes),
+                "operates": records(operated[["id", "name", "stage", "commodity", "country", "status"]]),
+                "sources": _sources(store, cited)}
+    return await detail(request, build)
+
+
+# --- facilities --------------------------------------------------------------------------------------
+@router.get("/facilities", response_model=ListBody, responses=_CSV, summary="Facilities, filtered")
+async def list_facilities(
+    request: Request, page: PageDep,
+    stage: Annotated[Stage | None, Query()] = None,
+    status: Annotated[Status | None, Query(description="current status")] = None,
+    country: Annotated[str | None, Query(description="host country (ISO3 or name)")] = None,
+    commodity: Annotated[str | None, Query()] = None,
+    bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat",
+                                      examples=["60,23,78,37"])] = None,
+) -> Response:
+    def build() -> pd.DataFrame:
+        store = context(request).store
+        return queries.facilities(store, stage=stage.value if stage else None,
+                                  status=status.value if status else None, country=_country(country),
+                                  commodity=_commodity(store, commodity), bbox=_bbox(bbox))
+    return await listing(request, page, build)
+
+
+@router.get("/facilities/{facility_id}", summary="One facility: owners, status history, links, observations")
+async def get_facility(request: Request, facility_id: IdPath) -> Response:
+    def build() -> dict[str, Any]:
+        store = context(request).store
+        allf = queries.facilities(store)
+        fac = _one(allf, "id", facility_id, "facility")
+        fo = queries.facility_owners(store)
+        owners = fo[fo["facility"] == facility_id]
+        orgs = queries.organisations(store).set_index("id")
+        owners = owners.assign(name=owners["organisation"].map(orgs["name"]),
+                               country=owners["organisation"].map(orgs["country"]))
+        history = queries.facility_status(store, facility_id)
+        ln = queries.links(store)
+        names = allf.set_index("id")["name"]
+        up = ln[ln["downstream"] == facility_id].assign(name=lambda d: d["upstream"].map(names))
+        down = ln[ln["upstream"] == facility_id].assign(name=lambda d: d["downstream"].map(names))
+        obs = queries.observations(store, commodity=fac["commodity"])
+        obs = obs[obs["facility"] == facility_id]
+        operator = records(orgs.loc[[fac["operator"]]].reset_index()) if fac.get("operator") in orgs.index else []
+        cited = [fac["source_id"], fac.get("capacity_source_id"), *owners["source_id"], *history["source_id"],
+                 *up["source_id"], *down["source_id"], *obs["source_id"], *(o["source_id"] for o in operator)]
+        return {"facility": fac, "operator": operator[0] if operator else None, "owners": records(owners),
+                "history": records(history), "upstream": records(up), "downstream": records(down),
+                "observations": records(obs), "sources": _sources(store, cited)}
+    return await detail(request, build)
+
+
+@router.get("/links", response_model=ListBody, responses=_CSV, summary="Known material links between facilities")
+async def list_links(request: Request, page: PageDep) -> Response:
+    return await listing(request, page, lambda: queries.links(context(request).store))
+
+
+# --- observations ------------------------------------------------------------------------------------
+@router.get("/observations", response_model=ListBody, responses=_CSV, summary="Sourced numbers, filtered")
+async def list_observations(
+    request: Request, page: PageDep,
+    metric: Annotated[str | None, Query(max_length=80, examples=["mine_production"])] = None,
+    commodity: Annotated[str | None, Query()] = None,
+    country: Annotated[str | None, Query(description="ISO3 or name")] = None,
+    year: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    stage: Annotated[Stage | None, Query()] = None,
+    source: Annotated[str | None, Query(max_length=200, description="source id")] = None,
+) -> Response:
+    def build() -> pd.DataFrame:
+        store = context(request).store
+        return queries.observations(store, metric=metric, commodity=_commodity(store, commodity),
+                                    country=_country(country), year=year, stage=stage.value if stage else None,
+                                    source_id=source)
+    return await listing(request, page, build)
+
+
+# --- deals and events --------------------------------------------------------------------------------
+@router.get("/deals", response_model=ListBody, responses=_CSV, summary="Deals")
+async def list_deals(request: Request, page: PageDep) -> Response:
+    return await listing(request, page, lambda: queries.deals(context(request).store))
+
+
+@router.get("/deals/{deal_id}", summary="One deal: parties, phases and dated milestones")
+async def get_deal(request: Request, deal_id: IdPath) -> Response:
+    def build() -> dict[str, Any]:
+        store = context(request).store
+        deal = _one(queries.deals(store), "id", deal_id, "deal")
+        parties = reads.deal_parties(store, deal_id)
+        phases = queries.deal_phases(store, deal_id)
+        ms = reads.deal_milestones(store, deal_id)
+        phase_rows = records(phases)
+        for p in phase_rows:
+            p["milestones"] = records(ms[ms["seq"] == p["seq"]])
+        deal["commodities"] = [c for c in (deal.get("commodities") or "").split("|") if c]
+        return {"deal": deal, "parties": records(parties), "phases": phase_rows,
+                "sources": _sources(store, [deal["source_id"], *parties["source_id"], *ms["source_id"]])}
+    return await detail(request, build)
+
+
+@router.get("/events", response_model=ListBody, responses=_CSV, summary="Policy events (export controls, ...)")
+async def list_events(request: Request, page: PageDep) -> Response:
+    return await listing(request, page, lambda: queries.events(context(request).store))
+
+
+@router.get("/events/{event_id}", summary="One policy event")
+async def get_event(request: Request, event_id: IdPath) -> Response:
+    def build() -> dict[str, Any]:
+        store = context(request).store
+        ev = _one(queries.events(store), "id", event_id, "event")
+        for col in ("commodities", "elements", "forms", "destinations"):
+            ev[col] = [c for c in (ev.get(col) or "").split("|") if c]
+        return {"event": ev, "sources": _sources(store, [ev["source_id"]])}
+    return await detail(request, build)
+
+
+# --- sources -----------------------------------------------------------------------------------------
+@router.get("/sources", response_model=ListBody, responses=_CSV, summary="Sources, with how often each is cited")
+async def list_sources(request: Request, page: PageDep) -> Response:
+    return await listing(request, page, lambda: queries.sources(context(request).store))
+
+
+@router.get("/sources/{source_id}", summary="One source and the observations and facilities citing it")
+async def get_source(request: Request, source_id: IdPath) -> Response:
+    def build() -> dict[str, Any]:
+        store = context(request).store
+        src = _one(queries.sources(store), "id", source_id, "source")
+        obs = queries.observations(store, source_id=source_id)
+        fac = queries.facilities(store)
+        fac = fac[(fac["source_id"] == source_id) | (fac["capacity_source_id"] == source_id)]
+        return {"source": src,
+                "observations": records(obs.drop(columns=["publisher", "source_title", "source_date"])),
+                "facilities": records(fac[["id", "name", "stage", "country", "capacity", "capacity_unit"]])}
+    return await detail(request, build)

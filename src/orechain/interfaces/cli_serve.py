@@ -1,0 +1,35 @@
+"""``orechain serve``: the REST API and the dashboard, with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orechain.evidence.errors import InputError
+from orechain.evidence.store import StoreError
+from orechain.interfaces.cli import DbOpt, fail
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on. The default is loopback only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    db: DbOpt = None,
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the dashboard (/) with uvicorn.
+
+    It listens on 127.0.0.1 unless --host says otherwise; the database is the one given by --db
+    (or $ORECHAIN_DB), loaded with the shipped evidence base the first time.
+
+    Example: orechain serve --port 8080 --db ./team.db   (then open http://127.0.0.1:8080/)
+    """
+    import uvicorn
+
+    from orechain.interfaces.api import create_app
+
+    try:
+        app = create_app(db)
+    except (StoreError, InputError) as exc:
+        raise fail(exc) from exc
+    typer.echo(f"serving {app.state.orechain.store.display_url} at http://{host}:{port}/ (API: /api/v1)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,143 @@
+/* Corridor map: facilities by stage and status, material links, the selected route, facility details. */
+"use strict";
+(function () {
+  const $ = id => document.getElementById(id);
+  const h = OC.h;
+  const PRODUCING = new Set(["operating", "commissioning"]);
+  const STOPPED = new Set(["suspended", "closed"]);
+  const state = { all: [], links: [], chart: null, shown: [] };
+
+  function symbolFor(status) {
+    if (PRODUCING.has(status)) return "circle";
+    if (STOPPED.has(status)) return "path://M2,0 L5,3 L8,0 L10,2 L7,5 L10,8 L8,10 L5,7 L2,10 L0,8 L3,5 L0,2 Z";
+    return "triangle";
+  }
+
+  function fillSelect(sel, values, keep) {
+    for (const v of values) sel.append(h("option", { value: v }, v));
+    if (keep !== undefined) sel.value = keep;
+  }
+
+  function params() {
+    const p = new URLSearchParams();
+    for (const k of ["stage", "status", "commodity", "country"]) { const v = $("f-" + k).value; if (v) p.set(k, v); }
+    p.set("limit", "1000");
+    return p;
+  }
+
+  async function loadFacilities() {
+    const rows = await OC.fetchAll("/api/v1/facilities?" + params().toString());
+    state.shown = rows;
+    draw();
+    renderTable();
+    $("summary").textContent = `${rows.length} of ${state.all.length} facilities shown` +
+      (rows.filter(r => r.lat === null || r.lon === null).length ? ` (${rows.filter(r => r.lat === null || r.lon === null).length} without coordinates: listed in the table, not on the map)` : "");
+    document.body.dataset.facilitiesShown = String(rows.length);
+  }
+
+  function routeLinks() {
+    const byId = new Map(state.all.map(f => [f.id, f]));
+    const from = $("f-from").value, to = $("f-to").value;
+    return state.links.map(l => ({ l, up: byId.get(l.upstream), down: byId.get(l.downstream) }))
+      .filter(x => x.up && x.down && x.up.country === from && x.down.country === to);
+  }
+
+  function draw() {
+    const byId = new Map(state.all.map(f => [f.id, f]));
+    const stages = Object.keys(OC.STAGE_COLOURS);
+    const series = stages.map(stage => ({
+      type: "scatter", coordinateSystem: "geo", name: stage, symbolSize: 12,
+      itemStyle: { color: OC.STAGE_COLOURS[stage], borderColor: "#fff", borderWidth: 1 },
+      data: state.shown.filter(f => f.stage === stage && f.lat !== null && f.lon !== null)
+        .map(f => ({ name: f.name, value: [f.lon, f.lat], id: f.id, symbol: symbolFor(f.status), status: f.status })),
+    }));
+    const lines = state.links.map(l => ({ l, up: byId.get(l.upstream), down: byId.get(l.downstream) }))
+      .filter(x => x.up && x.down && x.up.lat !== null && x.down.lat !== null);
+    const route = new Set(routeLinks().map(x => x.l.upstream + ">" + x.l.downstream));
+    series.push({
+      type: "lines", coordinateSystem: "geo", name: "links", silent: true, zlevel: 1,
+      data: lines.map(x => {
+        const onRoute = route.has(x.l.upstream + ">" + x.l.downstream);
+        return { coords: [[x.up.lon, x.up.lat], [x.down.lon, x.down.lat]],
+                 lineStyle: { width: onRoute ? 3.5 : 1, color: onRoute ? "#d7301f" : "#888", curveness: 0.2, opacity: onRoute ? 0.95 : 0.5 } };
+      }),
+    });
+    state.chart.setOption({
+      animation: false,
+      aria: { enabled: true },
+      legend: { data: stages, bottom: 4, textStyle: { fontSize: 13 } },
+      tooltip: { trigger: "item", formatter: p => p.data && p.data.id ? `${p.data.name}<br>${p.seriesName}, ${p.data.status || "status unknown"}` : "" },
+      geo: { map: "world", roam: true, emphasis: { disabled: true }, itemStyle: { areaColor: "#eef1f4", borderColor: "#b8c0c8" },
+             center: [20, 25], zoom: 1.2 },
+      series: series,
+    }, { replaceMerge: ["series"] });
+  }
+
+  function renderTable() {
+    const cols = [
+      { label: "Facility", cell: f => h("a", { href: "/facilities/" + encodeURIComponent(f.id) }, f.name) },
+      { label: "Stage", cell: f => f.stage },
+      { label: "Status", cell: f => h("span", { class: "status" }, f.status || "unknown") },
+      { label: "Commodity", cell: f => f.commodity },
+      { label: "Country", cell: f => f.country },
+      { label: "Capacity", num: true, cell: f => f.capacity === null ? "" : OC.sourced(OC.fmt(f.capacity) + " " + (f.capacity_unit || ""), f.capacity_source_id || f.source_id) },
+      { label: "Source", cell: f => OC.sourceRef(f.source_id) },
+      { label: "", cell: f => h("button", { type: "button", "aria-label": "Details of " + f.name, on: { click: () => showDetails(f.id) } }, "Details") },
+    ];
+    $("facility-table").replaceChildren(OC.table(cols, state.shown));
+    const rl = routeLinks();
+    $("route-h").textContent = `Route links ${$("f-from").value} → ${$("f-to").value} (${rl.length})`;
+    $("route").replaceChildren(rl.length ? OC.table([
+      { label: "From", cell: x => h("a", { href: "/facilities/" + encodeURIComponent(x.up.id) }, x.up.name) },
+      { label: "To", cell: x => h("a", { href: "/facilities/" + encodeURIComponent(x.down.id) }, x.down.name) },
+      { label: "Kind", cell: x => x.l.kind },
+      { label: "Share", num: true, cell: x => x.l.share === null ? "" : OC.sourced(OC.fmt(x.l.share), x.l.source_id) },
+      { label: "Source", cell: x => OC.sourceRef(x.l.source_id) },
+    ], rl) : h("p", { class: "muted" }, "No sourced facility-to-facility link between these countries in the evidence base."));
+  }
+
+  async function showDetails(id) {
+    const box = $("details");
+    box.replaceChildren(h("h2", {}, "Facility details"), h("p", { class: "muted" }, "Loading…"));
+    try {
+      const d = await OC.api("/api/v1/facilities/" + encodeURIComponent(id));
+      const f = d.facility, S = d.sources;
+      const cap = f.capacity === null ? null : OC.sourced(`${OC.fmt(f.capacity)} ${f.capacity_unit || ""}${f.capacity_year ? " (" + f.capacity_year + ")" : ""}`, f.capacity_source_id || f.source_id, S);
+      box.replaceChildren(
+        h("h2", { id: "details-name" }, f.name),
+        OC.kv([["Stage", f.stage], ["Status", f.status ? OC.sourced(f.status + (f.status_date ? " since " + f.status_date : ""), (d.history.filter(x => x.status === f.status).pop() || {}).source_id, S) : "unknown"],
+               ["Commodity", f.commodity], ["Country", f.country], ["Region", f.region], ["Operator", d.operator ? d.operator.name : null],
+               ["Capacity", cap], ["Owners", d.owners.length ? h("span", {}, d.owners.map((o, i) => [i ? "; " : "", o.name || o.organisation, " ", OC.sourced(OC.fmt(o.stake * 100) + "%", o.source_id, S)])) : null]]),
+        h("h3", {}, "Sources"),
+        h("ul", {}, Object.values(S).map(s => h("li", {}, OC.sourced(`${s.publisher}: ${s.title}`, s.id, S), s.date ? ` (${s.date})` : ""))),
+        h("p", {}, h("a", { href: "/facilities/" + encodeURIComponent(f.id) }, "Full page with lifecycle timeline")),
+      );
+      box.focus();
+    } catch (err) { OC.showError(box, err); }
+  }
+
+  async function init() {
+    state.chart = echarts.init($("map"), null, { renderer: "canvas" });
+    window.addEventListener("resize", () => state.chart.resize());
+    try {
+      const [topo, all, links, commodities] = await Promise.all([
+        fetch("/vendor/world-atlas-2.0.2-countries-110m.json").then(r => r.json()),
+        OC.fetchAll("/api/v1/facilities?limit=1000"), OC.fetchAll("/api/v1/links?limit=1000"),
+        OC.fetchAll("/api/v1/commodities?limit=1000")]);
+      echarts.registerMap("world", topojson.feature(topo, topo.objects.countries));
+      state.all = all; state.links = links;
+      fillSelect($("f-stage"), Object.keys(OC.STAGE_COLOURS));
+      fillSelect($("f-status"), ["announced", "mou", "exploration", "pea", "pfs", "fs", "financed", "construction", "commissioning", "operating", "suspended", "closed"]);
+      fillSelect($("f-commodity"), commodities.map(c => c.id));
+      const countries = [...new Set(all.map(f => f.country))].sort();
+      fillSelect($("f-country"), countries);
+      fillSelect($("f-from"), [...new Set(countries.concat(["PAK"]))].sort(), "PAK");
+      fillSelect($("f-to"), [...new Set(countries.concat(["USA"]))].sort(), "USA");
+      state.chart.on("click", p => { if (p.data && p.data.id) showDetails(p.data.id); });
+      $("filters").addEventListener("change", () => loadFacilities().catch(err => OC.showError($("facility-table"), err)));
+      await loadFacilities();
+      document.body.dataset.ready = "1";
+    } catch (err) { OC.showError($("summary"), err); document.body.dataset.ready = "error"; }
+  }
+  init();
+})();
