@@ -253,6 +253,10 @@ def query_observations(
     emit(df[cols], fmt, out_path, title="observations")
 
 
+from orechain.interfaces.cli_assess import pakistan_us  # noqa: E402, I001
+assess_app.command("pakistan-us")(pakistan_us)
+
+
 def main() -> None:
     try:
         app()
