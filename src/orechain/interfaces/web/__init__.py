@@ -7,6 +7,7 @@ dashboard's own JavaScript and CSS from ``/static/``. Nothing is fetched from ou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,15 +54,22 @@ def mount_dashboard(app: FastAPI) -> None:
         return RedirectResponse("/map", status_code=307)
 
     for path, label, template in PAGES:
-        def page(template: str = template, label: str = label, path: str = path) -> HTMLResponse:
-            return _render(template, title=label, current=path)
-        app.add_api_route(path, page, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
-
-    for kind, label in (("facility", "Facility"), ("deal", "Deal"), ("source", "Source")):
-        def item(request: Request, ident: str, kind: str = kind, label: str = label) -> HTMLResponse:
-            if len(ident) > 200 or not _exists(request, kind, ident):
-                return _render("missing.html", status=404, title=f"Unknown {kind}", kind=kind, ident=ident,
-                               current="")
-            return _render(f"{kind}.html", title=label, ident=ident, current="")
-        app.add_api_route(f"/{kind}s/{{ident}}", item, methods=["GET"], include_in_schema=False,
+        app.add_api_route(path, _list_page(template, label, path), methods=["GET"], include_in_schema=False,
                           response_class=HTMLResponse)
+    for kind, plural in (("facility", "facilities"), ("deal", "deals"), ("source", "sources")):
+        app.add_api_route(f"/{plural}/{{ident}}", _item_page(kind), methods=["GET"], include_in_schema=False,
+                          response_class=HTMLResponse)
+
+
+def _list_page(template: str, label: str, path: str) -> Callable[[], HTMLResponse]:
+    def page() -> HTMLResponse:
+        return _render(template, title=label, current=path)
+    return page
+
+
+def _item_page(kind: str) -> Callable[[Request, str], HTMLResponse]:
+    def item(request: Request, ident: str) -> HTMLResponse:
+        if len(ident) > 200 or not _exists(request, kind, ident):
+            return _render("missing.html", status=404, title=f"Unknown {kind}", kind=kind, ident=ident, current="")
+        return _render(f"{kind}.html", title=kind.capitalize(), ident=ident, current="")
+    return item

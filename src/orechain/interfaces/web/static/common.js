@@ -95,7 +95,7 @@ OC.timeline = function (el, points, spans, title) {
     aria: { enabled: true, label: { description: title } },
     grid: { left: 170, right: 30, top: 20, bottom: 40 },
     xAxis: { type: "time" },
-    yAxis: { type: "category", data: cats.concat(["status"]), inverse: true },
+    yAxis: { type: "category", data: cats.concat([spans.length ? "signed" : "status"]), inverse: true },
     tooltip: { trigger: "item", formatter: p => p.data.tip },
     series: [
       { type: "custom", name: "phases", encode: { x: [1, 2], y: 0 },

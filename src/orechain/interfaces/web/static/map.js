@@ -124,7 +124,9 @@
         fetch("/vendor/world-atlas-2.0.2-countries-110m.json").then(r => r.json()),
         OC.fetchAll("/api/v1/facilities?limit=1000"), OC.fetchAll("/api/v1/links?limit=1000"),
         OC.fetchAll("/api/v1/commodities?limit=1000")]);
-      echarts.registerMap("world", topojson.feature(topo, topo.objects.countries));
+      const world = topojson.feature(topo, topo.objects.countries);
+      world.features = world.features.filter(f => f.properties.name !== "Antarctica");  // keeps the map readable
+      echarts.registerMap("world", world);
       state.all = all; state.links = links;
       fillSelect($("f-stage"), Object.keys(OC.STAGE_COLOURS));
       fillSelect($("f-status"), ["announced", "mou", "exploration", "pea", "pfs", "fs", "financed", "construction", "commissioning", "operating", "suspended", "closed"]);

@@ -1,0 +1,90 @@
+"""A real uvicorn server on a free loopback port and real headless Chromium (the Debian package at
+/usr/bin/chromium, driven by Playwright; no browser is ever downloaded). Screenshots are kept under
+tests/browser/artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orechain.evidence.shipped import load_dataset, load_into
+from orechain.evidence.store import Store
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FAKE = Path(__file__).parents[1] / "api" / "fixtures" / "evidence"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a uvicorn server serving the fake evidence folder."""
+    import uvicorn
+
+    from orechain.interfaces.api import create_app
+
+    db = tmp_path_factory.mktemp("browser") / "fake.db"
+    with Store.open(db) as store:
+        load_into(store, load_dataset(FAKE))
+    app = create_app(db=db, load_shipped=False)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+    app.state.orechain.store.close()
+
+
+@dataclass
+class Recorded:
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh 1366x768 (laptop) page that records every request and console error; screenshot at the end."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=server)
+    pg = ctx.new_page()
+    rec = Recorded()
+    pg.on("request", lambda r: rec.requests.append(r.url))
+    pg.on("console", lambda m: rec.console_errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: rec.console_errors.append(str(e)))
+    pg.recorded = rec
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    ctx.close()
