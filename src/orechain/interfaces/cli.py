@@ -255,6 +255,8 @@ def query_observations(
 
 from orechain.interfaces.cli_assess import pakistan_us  # noqa: E402, I001
 assess_app.command("pakistan-us")(pakistan_us)
+from orechain.interfaces.cli_serve import serve  # noqa: E402, I001
+app.command("serve")(serve)
 
 
 def main() -> None:
