@@ -1,0 +1,131 @@
+"""GeoPolRisk on hand-computed toy data, both modes, and its bad-input errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orechain.analytics.errors import AnalyticsInputError
+from orechain.analytics.geopolrisk import PEER_CF_COPPER, copper_reference, geopolrisk, production_hhi
+
+PROD = pd.DataFrame({
+    "material": ["ree"] * 4 + ["cu"] * 3,
+    "country": ["CHN", "USA", "MMR", "WLD", "CHL", "USA", "DEU"],
+    "year": [2023] * 7,
+    "value": [80.6, 10.0, 10.0, 100.0, 50.0, 30.0, 20.0],
+})
+TRADE = pd.DataFrame({
+    "material": ["ree", "ree", "ree", "ree", "cu", "cu"],
+    "year": [2023] * 6,
+    "importer": ["USA", "USA", "DEU", "FRA", "USA", "DEU"],
+    "exporter": ["CHN", "TWN", "CHN", "DEU", "CHL", "CHL"],
+    "qty": [30.0, 10.0, 20.0, 5.0, 40.0, 10.0],
+    "value": [300.0, 50.0, 250.0, 60.0, 400.0, 120.0],
+})
+GOV = pd.DataFrame({"country": ["CHN", "DEU", "CHL", "USA"], "year": [2023] * 4, "risk": [0.6, 0.3, 0.4, 0.5]})
+IMPORTERS = {"USA": ["USA"], "EU2": ["DEU", "FRA"]}
+
+
+def _row(df: pd.DataFrame, imp: str, mat: str) -> pd.Series:
+    return df[(df["importer"] == imp) & (df["material"] == mat)].iloc[0]
+
+
+def test_compat_mode_by_hand() -> None:
+    r = geopolrisk(PROD, TRADE, GOV, IMPORTERS, ["ree"], [2023], mode="compat")
+    hhi = (80**2 + 10**2 + 10**2) / 100**2  # truncated to whole tonnes
+    usa = _row(r, "USA", "ree")
+    assert usa["hhi"] == pytest.approx(hhi, rel=1e-12)
+    # TWN has no governance row: the peer counts 0.5
+    wta = (30 * 0.6 + 10 * 0.5) / (40 + 10.0)
+    assert usa["import_risk"] == pytest.approx(wta, rel=1e-12)
+    assert usa["price"] == pytest.approx(350 / 40)
+    assert usa["score"] == pytest.approx(hhi * wta)
+    assert usa["cf"] == pytest.approx(hhi * wta * 350 / 40 / PEER_CF_COPPER)
+    eu = _row(r, "EU2", "ree")
+    # DEU->FRA is inside the group: counts as imports with risk 0
+    assert eu["import_risk"] == pytest.approx((20 * 0.6 + 5 * 0.0) / 25)
+
+
+def test_default_mode_flags_missing_governance_and_does_not_truncate() -> None:
+    r = geopolrisk(PROD, TRADE, GOV, IMPORTERS, ["ree"], [2023], cf_reference=1.0)
+    usa = _row(r, "USA", "ree")
+    assert usa["hhi"] == pytest.approx((80.6**2 + 200) / 100.6**2)
+    assert usa["missing_wgi_share"] == pytest.approx(0.25)
+    assert usa["missing_wgi_partners"] == "TWN"
+    assert usa["cf_reference"] == 1.0
+    with pytest.raises(AnalyticsInputError, match="no governance value for exporter TWN"):
+        geopolrisk(PROD, TRADE, GOV, IMPORTERS, ["ree"], [2023], cf_reference=1.0, missing_wgi=None)
+
+
+def test_every_combination_is_returned() -> None:
+    r = geopolrisk(PROD, TRADE, GOV, IMPORTERS, ["ree", "cu"], [2023], mode="compat")
+    assert len(r) == 4
+    eu_cu = _row(r, "EU2", "cu")
+    assert eu_cu["production_t"] == 20.0
+    assert eu_cu["import_risk"] == pytest.approx(10 * 0.4 / (10 + 20))
+
+
+def test_no_imports_no_production_is_reported_not_zero() -> None:
+    imp = {"JPN": ["JPN"]}
+    r = geopolrisk(PROD, TRADE, GOV, imp, ["ree"], [2023], cf_reference=1.0)
+    assert np.isnan(r.iloc[0]["import_risk"])
+    assert "undefined" in r.iloc[0]["note"]
+    c = geopolrisk(PROD, TRADE, GOV, imp, ["ree"], [2023], mode="compat")
+    assert c.iloc[0]["import_risk"] == 0.0  # the peer's quirk
+
+
+def test_missing_quantity_kept_out_of_price_in_default_mode() -> None:
+    t = pd.concat([TRADE, pd.DataFrame({"material": ["ree"], "year": [2023], "importer": ["USA"],
+                                        "exporter": ["MMR"], "qty": [np.nan], "value": [1000.0]})])
+    d = _row(geopolrisk(PROD, t, GOV, IMPORTERS, ["ree"], [2023], cf_reference=1.0), "USA", "ree")
+    assert d["price"] == pytest.approx(350 / 40)
+    assert d["rows_missing_qty"] == 1
+    c = _row(geopolrisk(PROD, t, GOV, IMPORTERS, ["ree"], [2023], mode="compat"), "USA", "ree")
+    assert c["price"] == pytest.approx(1350 / 40)  # the peer keeps the value, counts 0 t
+
+
+@pytest.mark.parametrize(("materials", "years", "message"), [
+    (["gold"], [2023], "unknown material 'gold'"),
+    (["ree"], [2030], "year 2030 is outside the production data"),
+])
+def test_bad_requests_are_errors(materials: list[str], years: list[int], message: str) -> None:
+    for mode in ("compat", "default"):
+        with pytest.raises(AnalyticsInputError, match=message):
+            geopolrisk(PROD, TRADE, GOV, IMPORTERS, materials, years, mode=mode, cf_reference=1.0)  # type: ignore[arg-type]
+
+
+def test_all_problems_are_listed_at_once() -> None:
+    with pytest.raises(AnalyticsInputError) as exc:
+        geopolrisk(PROD, TRADE, GOV, IMPORTERS, ["gold", "ree"], [2023, 2031], cf_reference=1.0)
+    assert len(exc.value.problems) == 2
+
+
+def test_negative_and_zero_production() -> None:
+    neg = PROD.assign(value=PROD["value"].where(PROD["country"] != "USA", -1.0))
+    with pytest.raises(AnalyticsInputError, match="negative production"):
+        geopolrisk(neg, TRADE, GOV, IMPORTERS, ["ree"], [2023], cf_reference=1.0)
+    zero = PROD.assign(value=np.where(PROD["material"] == "ree", 0.0, PROD["value"]))
+    with pytest.raises(AnalyticsInputError, match="zero"):
+        geopolrisk(zero, TRADE, GOV, IMPORTERS, ["ree"], [2023], cf_reference=1.0)
+
+
+def test_default_mode_needs_trade_rows() -> None:
+    with pytest.raises(AnalyticsInputError, match="no trade rows"):
+        geopolrisk(PROD, TRADE[TRADE["material"] == "cu"], GOV, IMPORTERS, ["ree"], [2023], cf_reference=1.0)
+
+
+def test_copper_reference_is_the_mean_of_score_times_price() -> None:
+    ref = copper_reference(PROD, TRADE, GOV, {"OECD": ["USA", "DEU"]}, [2023], material="cu")
+    r = geopolrisk(PROD, TRADE, GOV, {"USA": ["USA"], "DEU": ["DEU"]}, ["cu"], [2023], cf_reference=1.0)
+    assert ref.value == pytest.approx((r["score"] * r["price"]).mean())
+    assert ref.combinations == 2
+    r2 = geopolrisk(PROD, TRADE, GOV, IMPORTERS, ["cu"], [2023], reference_importers={"OECD": ["USA", "DEU"]},
+                    reference_years=[2023], reference_material="cu")
+    assert r2["cf_reference"].iloc[0] == pytest.approx(ref.value)
+
+
+def test_production_hhi_ignores_world_rows() -> None:
+    h = production_hhi(PROD[PROD["material"] == "ree"]).iloc[0]
+    assert h["producers"] == 3
+    assert h["total"] == pytest.approx(100.6)
