@@ -21,8 +21,8 @@ PALETTE: tuple[str, ...] = (
 REMAINDER_COLOUR = "#c7c7c7"
 
 STATUS_COLOURS: dict[str, str] = {
-    "announced": "#d9d9d9",
-    "mou": "#bdbdbd",
+    "announced": "#b3b3b3",
+    "mou": "#7f7f7f",
     "exploration": "#c6dbef",
     "pea": "#9ecae1",
     "pfs": "#6baed6",
@@ -35,6 +35,7 @@ STATUS_COLOURS: dict[str, str] = {
     "closed": "#636363",
     "in force": "#c23b22",
     "suspended measure": "#fdae6b",
+    "suspension in effect": "#969696",
     "planned window": "#9e9ac8",
 }
 
@@ -74,7 +75,7 @@ def share_bars(categories: Sequence[str], series: Mapping[str, Sequence[float | 
 class Segment:
     """One bar of a timeline: ``row`` (y category) from ``start`` to ``end`` (ISO dates), drawn as ``kind``.
 
-    ``open_end`` marks a segment whose end is not a stated date (drawn up to the chart's edge).
+    ``open_end`` marks a segment whose end is not a stated date (drawn faded, up to the chart's edge).
     """
 
     row: str
@@ -104,7 +105,7 @@ def timeline(rows: Sequence[str], segments: Sequence[Segment], *, as_of: str, ti
             kind_colour[seg.kind] = colours.get(seg.kind) or next(fallback)
         series.append({
             "name": seg.kind, "type": "line", "symbol": "rect", "symbolSize": [3, 16],
-            "lineStyle": {"width": 14, "color": kind_colour[seg.kind], "type": "dashed" if seg.open_end else "solid",
+            "lineStyle": {"width": 14, "color": kind_colour[seg.kind], "opacity": 0.45 if seg.open_end else 1.0,
                           "cap": "butt"},
             "itemStyle": {"color": kind_colour[seg.kind]},
             "tooltip": {"formatter": f"{seg.row}<br/>{seg.label or seg.kind}: {seg.start} → "
@@ -116,7 +117,7 @@ def timeline(rows: Sequence[str], segments: Sequence[Segment], *, as_of: str, ti
         "name": "as of", "type": "line", "data": [], "symbol": "none",
         "markLine": {"symbol": "none", "silent": True,
                      "lineStyle": {"color": "#000", "type": "solid", "width": 2},
-                     "label": {"formatter": f"as of {as_of}", "position": "end"},
+                     "label": {"formatter": f"as of {as_of}", "position": "start"},
                      "data": [{"xAxis": as_of}]},
     })
     x_axis: dict[str, Any] = {"type": "time", "splitLine": {"show": True, "lineStyle": {"color": "#eee"}}}
@@ -130,7 +131,7 @@ def timeline(rows: Sequence[str], segments: Sequence[Segment], *, as_of: str, ti
         "legend": {"type": "scroll", "bottom": 0, "data": list(kind_colour)},
         "grid": {"left": 16, "right": 48, "top": 56, "bottom": 56, "containLabel": True},
         "xAxis": x_axis,
-        "yAxis": {"type": "category", "data": list(rows), "inverse": True, "axisLabel": {"width": 240,
+        "yAxis": {"type": "category", "data": list(rows), "inverse": True, "axisLabel": {"width": 300,
                                                                                          "overflow": "break"}},
         "series": series,
     }

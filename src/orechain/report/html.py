@@ -102,7 +102,7 @@ def table_html(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, capt
                 cell = cite(text, None if _missing(src) else str(src))
             else:
                 cell = escape(text)
-            cls = ' class="n"' if c in numeric else ""
+            cls = ' class="n"' if c in numeric else ' class="nw"' if len(text) <= 16 else ""
             cells.append(f"<td{cls}>{cell}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table></div>")

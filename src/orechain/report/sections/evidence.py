@@ -40,6 +40,8 @@ __all__ = [
 COMMODITIES: tuple[str, ...] = ("rare-earths", "antimony", "tungsten")
 PAKISTAN = "PAK"
 CHINA = "CHN"
+HISTORY_YEARS = 8
+"""How many years before the as-of date a timeline chart shows (older history stays in the tables)."""
 CHART_TOP = 6
 """Countries drawn individually in a share chart; the rest are one grey 'rest of world' layer (the table
 lists every country)."""
@@ -281,6 +283,10 @@ def event_segments(events: pd.DataFrame, as_of: dt.date, horizon: dt.date) -> li
         end = parse_date(ev.get("end"), end=True)
         stop = end or horizon
         row = str(ev["name"])
+        if _has(ev.get("suspends")):
+            segs.append(Segment(row, start.isoformat(), stop.isoformat(), "suspension in effect",
+                                label=f"suspends {ev['suspends']}", open_end=end is None))
+            continue
         cuts: list[tuple[dt.date, dt.date, str]] = []
         for sus in by_target.get(ev["id"], []):
             s0 = parse_date(sus.get("start"))
@@ -532,12 +538,12 @@ def lifecycle(store: Store, ctx: ReportContext) -> Section:
         "Status of each facility in Pakistan and of each phase of each deal with a Pakistani party on ",
         Markup("<strong>{}</strong>").format(as_of.isoformat()),
         ". A facility's status is the latest dated status on or before that date; a status dated later is a "
-        "stated target, drawn dashed. Deal phases are drawn over their planned windows as reported.")]
+        "stated target, drawn faded. Deal phases are drawn over their planned windows as reported.")]
     summary: list[str] = []
     items: list[Markup] = []
     for fac in _records(fac_table):
-        since = Markup(" since {}").format(cite(fac["since"], fac["status_source_id"])) if _has(fac["since"]) else Markup(
-            " (no dated status)")
+        since = (Markup(" since {}").format(cite(fac["since"], fac["status_source_id"])) if _has(fac["since"])
+                 else Markup(" (no dated status)"))
         nxt = (Markup("; next stated: {} in {}").format(fac["next_status"], cite(fac["next_date"],
                                                                                  fac["next_source_id"]))
                if _has(fac["next_status"]) else Markup(""))
@@ -557,11 +563,15 @@ def lifecycle(store: Store, ctx: ReportContext) -> Section:
     if segs:
         dates = [parse_date(s.start) for s in segs] + [parse_date(s.end) for s in segs] + [as_of]
         lo = min(d for d in dates if d is not None)
+        window_start = dt.date(as_of.year - HISTORY_YEARS, 1, 1)
+        clip_note = (f" The axis starts in {window_start.year}; earlier history is in the table below."
+                     if lo < window_start else "")
+        lo = max(lo, window_start)
         charts.append(Chart(id="timeline", option=timeline(
             rows, segs, as_of=as_of.isoformat(), title="Pakistani facilities and deal phases",
-            x_min=dt.date(lo.year, 1, 1).isoformat()), height=max(220, 60 + 34 * len(rows)),
-            caption="Solid: status held (facility) or planned window (deal phase); dashed: a stated target or "
-                    "an open-ended window; the black line is the as-of date."))
+            x_min=dt.date(lo.year, 1, 1).isoformat()), height=max(220, 100 + 40 * len(rows)),
+            caption="Bars: status held (facility) or planned window (deal phase); faded: a stated target or "
+                    "an open-ended window; the black line is the as-of date." + clip_note))
         html.append(chart_slot("timeline"))
     html.append(Markup("<h3>Facilities</h3>"))
     html.append(table_html(fac_table, links={"status": "status_source_id", "since": "status_source_id",
@@ -625,11 +635,13 @@ def export_controls(store: Store, ctx: ReportContext) -> Section:
         rows = [r for r in rows if any(s.row == r for s in segs)]
         charts.append(Chart(id="timeline", option=timeline(rows, segs, as_of=as_of.isoformat(),
                                                            title="China's export-control measures"),
-                            height=max(220, 60 + 30 * len(rows)),
-                            caption="Red: in force; orange: suspended; dashed: no end date stated (drawn to the "
-                                    "chart's edge)."))
+                            height=max(220, 100 + 36 * len(rows)),
+                            caption="Red: in force; orange: suspended; grey: a suspending measure's own window; "
+                                    "faded: no end date stated (drawn to the chart's edge). Every measure, including any "
+                                    "starting after the chart's edge, is in the table."))
         html.append(chart_slot("timeline"))
     html.append(table_html(table, links={"start": "source_id", "end": "source_id", "state": "source_id"},
+                           hide=("issuer",),
                            csv=csv_name("export-controls", "events"),
                            caption=f"China's measures and their state on {as_of.isoformat()}"))
     summary = [f"China export controls on {as_of.isoformat()}: {len(in_force)} in force, {len(suspended)} suspended"]
