@@ -637,8 +637,8 @@ def export_controls(store: Store, ctx: ReportContext) -> Section:
                                                            title="China's export-control measures"),
                             height=max(220, 100 + 36 * len(rows)),
                             caption="Red: in force; orange: suspended; grey: a suspending measure's own window; "
-                                    "faded: no end date stated (drawn to the chart's edge). Every measure, including any "
-                                    "starting after the chart's edge, is in the table."))
+                                    "faded: no end date stated (drawn to the chart's edge). Every measure, including "
+                                    "any starting after the chart's edge, is in the table."))
         html.append(chart_slot("timeline"))
     html.append(table_html(table, links={"start": "source_id", "end": "source_id", "state": "source_id"},
                            hide=("issuer",),
