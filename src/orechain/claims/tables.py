@@ -53,6 +53,7 @@ claims = Table(
     Column("unit", String(40), nullable=False),
     Column("lower", Float),
     Column("upper", Float),
+    Column("precision", Float, nullable=False, default=0.0),
     Column("base_value", Float),
     Column("base_lower", Float),
     Column("base_upper", Float),

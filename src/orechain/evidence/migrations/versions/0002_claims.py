@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=40), nullable=False),
         sa.Column("lower", sa.Float(), nullable=True),
         sa.Column("upper", sa.Float(), nullable=True),
+        sa.Column("precision", sa.Float(), nullable=False),
         sa.Column("base_value", sa.Float(), nullable=True),
         sa.Column("base_lower", sa.Float(), nullable=True),
         sa.Column("base_upper", sa.Float(), nullable=True),
