@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/orechain --db $(OUT)/orechain.db db init
-	$(BIN)/orechain --db $(OUT)/orechain.db assess pakistan-us --out $(OUT)
+	$(BIN)/orechain db init --db $(OUT)/orechain.db
+	$(BIN)/orechain assess pakistan-us --db $(OUT)/orechain.db --out $(OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

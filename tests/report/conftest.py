@@ -117,6 +117,20 @@ def fixture_dataset() -> Dataset:
         _obs("antimony", "USA", 2023, None, "t Sb", S1, text="W"),
         _obs("antimony", "WLD", 2023, 83000, "t Sb", S1),
         _obs("antimony", "PAK", 2023, 26000, "t Sb", S1, metric="reserves"),
+        # a facility-level figure: not a country row, so not in the shares; it is a fact about Pakistan
+        Observation(
+            id=observation_id(S2, "mine_production", "antimony", "mining", None, None, "saindak", 2023, None),
+            metric="mine_production",
+            commodity=CommodityId("antimony"),
+            stage=Stage.MINING,
+            facility=FacilityId("saindak"),
+            year=2023,
+            value=999,
+            value_text="999",
+            unit="t Sb",
+            source_id=S2,
+            quality=Quality.SECONDARY,
+        ),
         # tungsten: no world total in this source, so shares are over the sum of its rows
         _obs("tungsten", "CHN", 2023, 63000, "t W", S1),
         _obs("tungsten", "VNM", 2023, 3500, "t W", S1),

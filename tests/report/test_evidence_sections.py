@@ -135,6 +135,12 @@ def test_phase_position_against_the_as_of_date() -> None:
     assert ev.phase_position(None, None, AS_OF) == "no planned dates stated"
 
 
+def test_deal_state_reads_the_signing_date_against_the_as_of_date() -> None:
+    assert ev.deal_state("mou", "2025-09-08", AS_OF) == "mou since 2025-09-08"
+    assert ev.deal_state("mou", "2025-09-08", dt.date(2025, 1, 1)).startswith("not yet signed")
+    assert ev.deal_state("announced", None, AS_OF) == "announced (no signing date stated)"
+
+
 def _events() -> pd.DataFrame:
     cols = {
         "kind": "export_control",
@@ -197,6 +203,7 @@ def test_sections_on_the_fixture_base(report_store: Store) -> None:
     assert any("China 69.2%" in line for line in prod.summary)
     assert any("Pakistan 80 t Sb in 2023" in line for line in prod.summary)
     assert 'href="#src-test-fixture-2"' in prod.html
+    assert 999 not in set(prod.tables["shares"]["value"])  # the facility-level row is not a country row
     life = ev.lifecycle(report_store, ctx)
     assert "Reko Diq: construction since 2024-06; next stated operating 2028" in life.summary
     assert "Saindak: operating since 2003" in life.summary
@@ -206,7 +213,9 @@ def test_sections_on_the_fixture_base(report_store: Store) -> None:
     assert controls.summary == ["China export controls on 2025-11-20: 1 in force, 1 suspended"]
     assert "Not China" not in controls.html
     facts = ev.pakistan_facts(report_store, ctx)
-    assert len(facts.tables["observations"]) == 2  # production 80 t and reserves 26,000 t
+    # production 80 t, reserves 26,000 t, and Saindak's facility-level 999 t
+    assert sorted(facts.tables["observations"]["value"]) == [80, 999, 26000]
+    assert "1 secondary" in facts.summary[0]
 
 
 def test_sections_on_an_empty_base_say_what_is_missing(empty_store: Store) -> None:

@@ -33,8 +33,9 @@ from orechain.report.html import chart_slot, cite, csv_name, fmt_number, table_h
 from orechain.report.section import Chart, ReportContext, Section
 
 __all__ = [
-    "COMMODITIES", "controls_on", "event_segments", "export_controls", "facility_status_on", "lifecycle",
-    "pakistan_facts", "parse_date", "phase_position", "production_shares", "share_table", "status_segments",
+    "COMMODITIES", "controls_on", "country_production", "deal_state", "event_segments", "export_controls",
+    "facility_status_on", "lifecycle", "pakistan_facts", "parse_date", "phase_position", "production_shares",
+    "share_table", "status_segments",
 ]
 
 COMMODITIES: tuple[str, ...] = ("rare-earths", "antimony", "tungsten")
@@ -176,6 +177,16 @@ def _rank(status: Any) -> int:
         return Status(status).rank
     except ValueError:
         return -1
+
+
+def deal_state(status: Any, signed: Any, as_of: dt.date) -> str:
+    """A deal's recorded status read against ``as_of``: its signing date decides whether it existed yet."""
+    day = parse_date(signed)
+    if day is None:
+        return f"{status} (no signing date stated)"
+    if day > as_of:
+        return f"not yet signed on the as-of date (signed {signed})"
+    return f"{status} since {signed}"
 
 
 def _months(a: dt.date, b: dt.date) -> int:
@@ -331,13 +342,23 @@ def _ids(values: Iterable[Any]) -> set[str]:
 
 
 # --- section: production shares -----------------------------------------------------------------------
+def country_production(store: Store, commodities: Sequence[str]) -> pd.DataFrame:
+    """Country-level mine production rows (as :func:`queries.production` returns them) for ``commodities``.
+
+    Rows about one facility or company (``facility`` set) and rows without a country are left out: they
+    are not part of a country table and would distort the shares. They stay in the evidence base.
+    """
+    obs = queries.observations(store, metric="mine_production")
+    obs = obs[obs["commodity"].isin(list(commodities)) & obs["facility"].isna() & obs["country"].notna()]
+    cols = ["commodity", "country", "year", "value", "value_text", "unit", "estimated", "quality", "source_id",
+            "publisher", "source_date", "note", "id"]
+    return obs[cols].rename(columns={"id": "observation_id"}).reset_index(drop=True)
+
+
 def production_shares(store: Store, ctx: ReportContext) -> Section:
     """Mine production shares by country for rare earths, antimony and tungsten."""
     names = _commodity_names(store)
-    frames = [queries.production(store, commodity=c) for c in COMMODITIES]
-    prod = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
-        not f.empty for f in frames) else queries.production(store, commodity=COMMODITIES[0])
-    table = share_table(prod)
+    table = share_table(country_production(store, COMMODITIES))
     html: list[Markup] = [_p(
         "Mine production by country for the three minerals the Pakistan-US deal names first, for the latest two "
         "years in the evidence base. Each source's figures stay in their own column: USGS revises earlier years "
@@ -518,7 +539,7 @@ def lifecycle(store: Store, ctx: ReportContext) -> Section:
         rows.append(row)
         segs += status_segments(row, hist[hist["facility"] == fac["facility"]], as_of)
     for ph in _records(phase_table):
-        row = f"{ph['deal_name']}: phase {ph['seq']}"
+        row = f"{ph['deal']}: phase {ph['seq']}"
         rows.append(row)
         start = parse_date(ph["start"]) or parse_date(signed.get(ph["deal"]))
         end = parse_date(ph["end"], end=True)
@@ -532,13 +553,22 @@ def lifecycle(store: Store, ctx: ReportContext) -> Section:
             end = max(start, as_of) + dt.timedelta(days=730)
         segs.append(Segment(row, start.isoformat(), end.isoformat(), "planned window",
                             label=f"{ph['name']} (planned)", open_end=open_end))
+    unphased = deals[~deals["id"].isin(list(phase_table["deal"]))]
+    for d in _records(unphased):
+        row = f"{d['id']} (deal)"
+        rows.append(row)
+        day = parse_date(d["signed"])
+        if day is not None and day <= as_of:
+            segs.append(Segment(row, day.isoformat(), as_of.isoformat(), str(d["status"]),
+                                label=f"{d['name']}: {d['status']} (source {d['source_id']})"))
     rows = list(dict.fromkeys(rows))
 
     html: list[Markup] = [_p(
         "Status of each facility in Pakistan and of each phase of each deal with a Pakistani party on ",
         Markup("<strong>{}</strong>").format(as_of.isoformat()),
         ". A facility's status is the latest dated status on or before that date; a status dated later is a "
-        "stated target, drawn faded. Deal phases are drawn over their planned windows as reported.")]
+        "stated target, drawn faded. Deal phases are drawn over their planned windows as reported; a deal "
+        "without stated phases is drawn from its signing date with its recorded status.")]
     summary: list[str] = []
     items: list[Markup] = []
     for fac in _records(fac_table):
@@ -554,6 +584,11 @@ def lifecycle(store: Store, ctx: ReportContext) -> Section:
         items.append(Markup("<strong>{} phase {}</strong> ({}): {}.").format(
             ph["deal_name"], ph["seq"], ph["name"], cite(ph["position_on_as_of"], ph["source_id"])))
         summary.append(f"{ph['deal_name']} phase {ph['seq']}: {ph['position_on_as_of']}")
+    for d in _records(unphased):
+        state = deal_state(d["status"], d["signed"], as_of)
+        items.append(Markup("<strong>{}</strong> (deal without stated phases): {}.").format(
+            d["name"], cite(state, d["source_id"])))
+        summary.append(f"{d['name']}: {state}")
     if fac_table.empty:
         items.append(Markup("The evidence base holds no facility in Pakistan."))
     if deals.empty:
