@@ -202,3 +202,25 @@ def test_wgi_table_is_shipped_unchanged(shared: Path) -> None:
 def test_wgi_is_attributed(ds: Dataset) -> None:
     src = next(s for s in ds.sources if s.id == "worldbank-wgi-pv")
     assert src.licence == "CC BY 4.0"
+
+
+def test_shipped_usgs_rows_match_what_the_importer_reads_from_the_real_files(ds: Dataset, shared: Path) -> None:
+    """Same ids and figures as importing the real MCS files, so importing them over the shipped base adds
+    nothing. (Bounds such as '>1,800,000' are compared on `lower`: the shipped rows leave `value` empty.)"""
+    from orechain.evidence.importers.usgs_mcs import parse_salient, parse_world
+
+    folder = shared / "data" / "usgs-mcs"
+    imported: dict[str, dict[str, object]] = {}
+    for path in sorted(folder.glob("*world.csv")):
+        imported.update({r["id"]: r for r in parse_world(path)})
+    for path in sorted(folder.glob("*salient.csv")):
+        imported.update({r["id"]: r for r in parse_salient(path)})
+    shipped = [o for o in ds.observations if o.source_id in ("usgs-mcs-2022", "usgs-mcs-2023", "usgs-mcs-2024")]
+    assert len(shipped) > 350
+    for o in shipped:
+        assert o.id in imported, (o.source_id, o.metric, o.commodity, o.country, o.year)
+        row = imported[o.id]
+        if o.value is not None:
+            assert row["value"] == o.value, (o.source_id, o.metric, o.commodity, o.country, o.year)
+        else:
+            assert row["lower"] == o.lower, (o.source_id, o.metric, o.commodity, o.country, o.year)
