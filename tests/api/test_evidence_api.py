@@ -169,3 +169,19 @@ def test_cache_is_dropped_when_the_data_changes(fake_db: object, tmp_path: objec
                          .values(capacity=650))
         assert c.get(f"{V1}/facilities/fac-usa-sep").json()["facility"]["capacity"] == 650
     app.state.orechain.store.close()
+
+
+def test_cached_answer_equals_the_first_and_leaks_no_marker(client: TestClient) -> None:
+    url = f"{V1}/facilities?limit=2&country=CHN"
+    first = client.get(url, headers={"Accept": "text/csv"})
+    again = client.get(url, headers={"Accept": "text/csv"})
+    assert first.content == again.content
+    for r in (first, again):
+        assert r.headers["x-total-count"] == "3" and 'rel="next"' in r.headers["link"]
+        assert r.headers["content-type"].startswith("text/csv")
+        assert "x-orechain-cacheable" not in r.headers
+    # the same URL with another Accept is another entry
+    assert client.get(url).headers["content-type"] == "application/json"
+    # errors are never cached: a bad request stays an error, a good one stays good
+    assert client.get(f"{V1}/facilities/nope").status_code == 404
+    assert client.get(f"{V1}/facilities/nope").status_code == 404

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from orechain.evidence.store import Store
-from orechain.interfaces.api.cache import ResponseCache, data_version_probe
+from orechain.interfaces.api.cache import CacheMiddleware, ResponseCache, data_version_probe
 from orechain.interfaces.api.common import ApiContext, context
 from orechain.interfaces.api.errors import install_error_handlers
 from orechain.interfaces.api.routers import evidence
@@ -44,7 +44,9 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
                               "number's source. Lists are paged (limit/offset, total and next link) and come as "
                               "JSON or CSV by the Accept header. Every error has the body "
                               '`{"error": {"status", "code", "message", "details"}}`.')
-    app.state.orechain = ApiContext(store=store, cache=ResponseCache(data_version_probe(store.url), cache_entries))
+    cache = ResponseCache(data_version_probe(store.url), cache_entries)
+    app.state.orechain = ApiContext(store=store, cache=cache)
+    app.add_middleware(CacheMiddleware, cache=cache, prefix=API_PREFIX + "/")
     install_error_handlers(app)
     app.include_router(evidence.router, prefix=API_PREFIX, tags=["evidence"])
 

@@ -14,10 +14,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
-__all__ = ["CachedResponse", "ResponseCache", "data_version_probe"]
+__all__ = ["CacheMiddleware", "CachedResponse", "ResponseCache", "data_version_probe"]
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,57 @@ class ResponseCache:
             self._items.move_to_end(key)
             while len(self._items) > self._max:
                 self._items.popitem(last=False)
+
+
+CACHEABLE = b"x-orechain-cacheable"
+
+
+class CacheMiddleware:
+    """Pure ASGI: answers a repeated GET from the cache before routing, validation or any query.
+
+    The key is the path, the raw query string and the Accept header, which together decide the response.
+    Only responses the endpoints mark cacheable (200s of read endpoints) are kept; the marker header is
+    removed before the response leaves. A hit is answered with the same body and headers as the miss.
+    """
+
+    def __init__(self, app: Any, cache: ResponseCache, prefix: str) -> None:
+        self.app = app
+        self.cache = cache
+        self.prefix = prefix
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        accept = b""
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value
+                break
+        key = (scope["path"], scope["query_string"], accept)
+        hit = self.cache.get(key)
+        if hit is not None:
+            headers = [(b"content-type", hit.media_type.encode()), (b"content-length", str(len(hit.body)).encode())]
+            headers += [(k.encode(), v.encode()) for k, v in hit.headers]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": hit.body})
+            return
+        token = self.cache.token()
+        state: dict[str, Any] = {"keep": False, "chunks": []}
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers", []))
+                state["keep"] = message["status"] == 200 and any(k == CACHEABLE for k, _ in raw)
+                message = {**message, "headers": [(k, v) for k, v in raw if k != CACHEABLE]}
+                state["headers"] = message["headers"]
+            elif message["type"] == "http.response.body" and state["keep"]:
+                state["chunks"].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    hdrs = {k.decode().lower(): v.decode() for k, v in state["headers"]}
+                    media = hdrs.pop("content-type", "application/octet-stream")
+                    hdrs.pop("content-length", None)
+                    self.cache.put(key, CachedResponse(b"".join(state["chunks"]), media, tuple(hdrs.items())), token)
+            await send(message)
+
+        await self.app(scope, receive, capture)
