@@ -1,0 +1,495 @@
+"""Mine-to-magnet tracing and independent-chain capacity over the facility network.
+
+The network (:func:`build_network`) has the facilities of the chain stages (mining, beneficiation,
+separation, metal, magnet) that are present, each with a capacity on one common basis (for rare earths,
+tonnes of NdPr-oxide equivalent per year; the factors are data in ``analytics/data/chain_basis.csv``, each
+with its source or stated assumption, and a ``basis_factor`` column on a facility overrides them).
+
+Which facility may feed which:
+
+* a facility with known offtakes (``links``) sends only along them, and a facility with known suppliers
+  draws only from them;
+* every other facility sends into the *open market* of its stage, from which every facility of the next
+  stage present that has no known supplier draws.
+
+Tracing (:func:`trace`) allocates the consumer's supply backwards: at the last stage across the
+final-stage facilities (in proportion to capacity, or domestic facilities first when a demand is given),
+then at each facility across its suppliers in proportion to their capacity (or a link's ``share``). It
+reports, per stage, the share of the consumer's supply hosted and controlled by each country, the shares
+of host-country paths (e.g. PAK mine -> CHN separation -> CHN magnet), and the bottleneck stage.
+
+Independent-chain capacity (:func:`independent_capacity`) is the maximum flow from the mines to the
+consumer through the facilities left after excluding those controlled (or hosted) by a set of countries;
+each facility's capacity bounds the flow through it. It is solved with Dinic's algorithm on integer
+capacities (scipy), after scaling to a stated resolution; :func:`independent_capacity_lp` solves the same
+problem as a linear programme (HiGHS) and the tests check both agree. The minimum cut names the
+bottleneck facilities and stage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+
+from orechain.analytics.errors import AnalyticsInputError
+
+__all__ = [
+    "CHAIN",
+    "CapacityResult",
+    "Network",
+    "TraceResult",
+    "basis_factors",
+    "build_network",
+    "independent_capacity",
+    "independent_capacity_lp",
+    "trace",
+]
+
+CHAIN: tuple[str, ...] = ("mining", "beneficiation", "separation", "metal", "magnet")
+
+
+def _unit_key(unit: str) -> str:
+    u = " ".join(str(unit).replace("\u00a0", " ").split()).lower()
+    for suffix in ("/yr", "/y", "/year", " per year", " pa", "/a"):
+        if u.endswith(suffix):
+            u = u[: -len(suffix)].strip()
+    return u
+
+
+def basis_factors(commodity: str | None = None) -> pd.DataFrame:
+    """The shipped conversion factors to the common basis (commodity, stage, capacity_unit, factor, basis,
+    kind, source, note)."""
+    text = (resources.files("orechain.analytics") / "data" / "chain_basis.csv").read_text(encoding="utf-8")
+    df = pd.DataFrame(list(csv.DictReader(io.StringIO(text))))
+    df["factor"] = df["factor"].astype(float)
+    if commodity is not None:
+        df = df[df["commodity"] == commodity]
+    return df.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Network:
+    """A layered facility network. ``facilities``: id, stage, level (index in ``stages``), host,
+    controller, capacity (common basis), factor, capacity_native, capacity_unit. ``links``: upstream,
+    downstream, share (index positions ``u``, ``d`` into ``facilities``)."""
+
+    facilities: pd.DataFrame
+    links: pd.DataFrame
+    stages: tuple[str, ...]
+    basis: str
+    missing_capacity: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.facilities)
+
+
+def build_network(facilities: pd.DataFrame, links: pd.DataFrame | None = None, *,
+                  control: pd.DataFrame | None = None, commodity: str | None = None,
+                  factors: pd.DataFrame | None = None, stages: Sequence[str] = CHAIN,
+                  basis: str = "t NdPr oxide eq") -> Network:
+    """Build the network from a facility frame (id, stage, country, capacity, capacity_unit; optional
+    controller, basis_factor) and known links (upstream, downstream, optional share).
+
+    ``control`` (from :func:`~orechain.analytics.concentration.controlling_countries`) supplies the
+    controller when the frame has none; without either the host country is used and said so. Capacities
+    are converted with ``factors`` (default: the shipped ones for ``commodity``); an unknown unit, a link to
+    an unknown facility or a link that runs against the chain order raises :class:`AnalyticsInputError`. A
+    facility without a capacity carries nothing and is listed in ``missing_capacity``.
+    """
+    f = facilities[facilities["stage"].isin(stages)].copy()
+    order = {s: i for i, s in enumerate(stages)}
+    present = [s for s in stages if (f["stage"] == s).any()]
+    level = {s: i for i, s in enumerate(present)}
+    f["level"] = f["stage"].map(level).astype(int)
+    f = f.sort_values(["level", "id"], kind="stable").reset_index(drop=True)
+    if "controller" not in f.columns:
+        if control is not None:
+            f["controller"] = f["id"].map(dict(zip(control["facility"], control["controller"], strict=True)))
+        else:
+            f["controller"] = None
+    ctrl = f["controller"].astype(object)
+    f["controller"] = ctrl.where(ctrl.notna(), f["country"].astype(object))
+    problems: list[str] = []
+    fac_factor = pd.to_numeric(f["basis_factor"], errors="coerce") if "basis_factor" in f.columns else \
+        pd.Series(np.nan, index=f.index)
+    if factors is None:
+        factors = basis_factors(commodity)
+    table = {(str(st), _unit_key(str(un))): float(fa) for st, un, fa in
+             zip(factors["stage"], factors["capacity_unit"], factors["factor"], strict=True)}
+    cap = pd.to_numeric(f["capacity"], errors="coerce")
+    factor = np.full(len(f), np.nan)
+    for i, (stage, unit, c, own) in enumerate(zip(f["stage"], f.get("capacity_unit", pd.Series([None] * len(f))),
+                                                  cap, fac_factor, strict=True)):
+        if not np.isnan(own):
+            factor[i] = own
+        elif pd.isna(c):
+            continue
+        elif not isinstance(unit, str) or (stage, _unit_key(unit)) not in table:
+            problems.append(f"facility {f['id'].iat[i]}: no conversion of {unit!r} at stage {stage} to {basis} "
+                            "(add it to chain_basis.csv or give a basis_factor)")
+        else:
+            factor[i] = table[(stage, _unit_key(unit))]
+    if (cap < 0).any():
+        problems += [f"facility {i}: negative capacity" for i in f.loc[cap < 0, "id"]]
+    missing = tuple(f.loc[cap.isna(), "id"].astype(str))
+    f["capacity_native"] = cap
+    f["factor"] = factor
+    f["capacity"] = (cap * factor).fillna(0.0)
+    f = f.rename(columns={"country": "host"})
+    idx = {fid: i for i, fid in enumerate(f["id"])}
+    lk = pd.DataFrame(columns=["upstream", "downstream", "share", "u", "d"])
+    if links is not None and len(links):
+        lk = links[["upstream", "downstream"]].copy()
+        lk["share"] = pd.to_numeric(links["share"], errors="coerce") if "share" in links.columns else np.nan
+        known = lk["upstream"].isin(idx) & lk["downstream"].isin(idx)
+        all_ids = set(facilities["id"])
+        for r in lk[~known].itertuples():
+            if r.upstream not in all_ids or r.downstream not in all_ids:
+                problems.append(f"link {r.upstream} -> {r.downstream}: unknown facility")
+        lk = lk[known].copy()
+        lk["u"] = lk["upstream"].map(idx).astype(int)
+        lk["d"] = lk["downstream"].map(idx).astype(int)
+        stage_of = f["stage"].map(order).to_numpy()
+        back = stage_of[lk["u"].to_numpy()] >= stage_of[lk["d"].to_numpy()]
+        problems += [f"link {r.upstream} -> {r.downstream} does not run down the chain" for r in lk[back].itertuples()]
+    if problems:
+        raise AnalyticsInputError("network", problems)
+    cols = ["id", "stage", "level", "host", "controller", "capacity", "factor", "capacity_native"]
+    cols += [c for c in ("capacity_unit", "status", "name") if c in f.columns]
+    return Network(f[cols], lk.reset_index(drop=True), tuple(present), basis, missing)
+
+
+# --- the flow graph ----------------------------------------------------------------------------------------
+@dataclass
+class _Graph:
+    n_nodes: int
+    src: np.ndarray
+    dst: np.ndarray
+    cap: np.ndarray  # float; np.inf for unbounded edges
+    source: int
+    sink: int
+    node_edge: np.ndarray  # edge index of each facility's in->out (capacity) edge
+    final: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+
+def _graph(net: Network, keep: np.ndarray, final_ok: np.ndarray) -> _Graph:
+    """Node-split graph: facility i has nodes 2i (in) and 2i+1 (out); hubs after them; then source, sink."""
+    f = net.facilities
+    n = len(f)
+    levels = f["level"].to_numpy()
+    nlev = len(net.stages)
+    hub0 = 2 * n
+    source, sink = hub0 + nlev, hub0 + nlev + 1
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
+    cap: list[np.ndarray] = []
+    ids = np.arange(n)
+    src.append(2 * ids)
+    dst.append(2 * ids + 1)
+    cap.append(np.where(keep, f["capacity"].to_numpy(dtype=float), 0.0))
+    node_edge = np.arange(n)
+    has_out = np.zeros(n, dtype=bool)
+    has_in = np.zeros(n, dtype=bool)
+    if len(net.links):
+        u, d = net.links["u"].to_numpy(dtype=int), net.links["d"].to_numpy(dtype=int)
+        has_out[u] = True
+        has_in[d] = True
+        src.append(2 * u + 1)
+        dst.append(2 * d)
+        cap.append(np.full(len(u), np.inf))
+    first = levels == 0
+    src.append(np.full(int(first.sum()), source))
+    dst.append(2 * ids[first])
+    cap.append(np.full(int(first.sum()), np.inf))
+    last = levels == nlev - 1
+    fin = ids[last & final_ok]
+    src.append(2 * fin + 1)
+    dst.append(np.full(len(fin), sink))
+    cap.append(np.full(len(fin), np.inf))
+    open_out = ~has_out & ~last
+    src.append(2 * ids[open_out] + 1)
+    dst.append(hub0 + levels[open_out])
+    cap.append(np.full(int(open_out.sum()), np.inf))
+    open_in = ~has_in & ~first
+    src.append(hub0 + levels[open_in] - 1)
+    dst.append(2 * ids[open_in])
+    cap.append(np.full(int(open_in.sum()), np.inf))
+    return _Graph(hub0 + nlev + 2, np.concatenate(src), np.concatenate(dst), np.concatenate(cap), source, sink,
+                  node_edge, fin)
+
+
+@dataclass(frozen=True)
+class CapacityResult:
+    """Maximum independent flow (``value``, common basis per year), its ``resolution`` (the scaled integer
+    solve is exact to within this), the ``bottleneck_stage`` (the stage holding most of the minimum cut),
+    ``cut`` (facilities in the minimum cut), ``stage_capacity`` (capacity left per stage after the
+    exclusion) and the facilities ``excluded``."""
+
+    value: float
+    resolution: float
+    bottleneck_stage: str | None
+    cut: pd.DataFrame
+    stage_capacity: pd.DataFrame
+    excluded: tuple[str, ...]
+    flows: pd.Series
+
+
+def _keep(net: Network, exclude: Iterable[str], by: Literal["controller", "host", "either"]) -> np.ndarray:
+    ex = set(exclude)
+    f = net.facilities
+    ctrl = f["controller"].isin(ex).to_numpy()
+    host = f["host"].isin(ex).to_numpy()
+    drop = ctrl if by == "controller" else host if by == "host" else ctrl | host
+    return np.asarray(~drop)
+
+
+def _final_ok(net: Network, consumer_hosts: Iterable[str] | None) -> np.ndarray:
+    if consumer_hosts is None:
+        return np.ones(net.size, dtype=bool)
+    return np.asarray(net.facilities["host"].isin(set(consumer_hosts)).to_numpy())
+
+
+def independent_capacity(net: Network, exclude: Iterable[str] = (), *,
+                         by: Literal["controller", "host", "either"] = "controller",
+                         consumer_hosts: Iterable[str] | None = None, resolution: float | None = None
+                         ) -> CapacityResult:
+    """Maximum flow from the mines to the consumer avoiding facilities controlled (``by="controller"``),
+    hosted (``"host"``) or either by the ``exclude`` countries, at any stage.
+
+    ``consumer_hosts``: only final-stage facilities hosted there deliver to the consumer (default: any
+    final-stage facility that is left). ``resolution``: the capacity unit of the integer solve (default:
+    the total capacity / 2^30, at most 1e-6).
+    """
+    keep = _keep(net, exclude, by)
+    g = _graph(net, keep, _final_ok(net, consumer_hosts))
+    finite = np.isfinite(g.cap)
+    total = float(net.facilities["capacity"].sum())
+    res = resolution if resolution is not None else max(total / 2**30, 1e-6) if total > 0 else 1e-6
+    big = int(min(2**31 - 1, np.ceil(total / res) + 1))
+    icap = np.where(finite, np.floor(np.where(finite, g.cap, 0.0) / res), big).astype(np.int32)
+    m = sp.csr_array((icap, (g.src, g.dst)), shape=(g.n_nodes, g.n_nodes))
+    m.sum_duplicates()
+    m = sp.csr_array(m.astype(np.int32))
+    out = maximum_flow(m, g.source, g.sink, method="dinic")
+    value = float(out.flow_value) * res
+    flow = out.flow.tocsr() if hasattr(out.flow, "tocsr") else sp.csr_array(out.flow)
+    f = net.facilities
+    n = len(f)
+    node_flow = np.asarray(flow[2 * np.arange(n), 2 * np.arange(n) + 1]).ravel() * res
+    # minimum cut: nodes reachable from the source in the residual graph
+    resid = sp.csr_array(m - flow)
+    resid.data = np.where(resid.data > 0, resid.data, 0)
+    resid.eliminate_zeros()
+    reach = np.zeros(g.n_nodes, dtype=bool)
+    reach[breadth_first_order(resid, g.source, directed=True, return_predecessors=False)] = True
+    in_cut = reach[2 * np.arange(n)] & ~reach[2 * np.arange(n) + 1] & keep
+    cut = f.loc[in_cut, ["id", "stage", "host", "controller", "capacity"]].reset_index(drop=True)
+    stage_cap = pd.DataFrame({"stage": list(net.stages)})
+    left = f.assign(kept=keep)
+    stage_cap["capacity_all"] = stage_cap["stage"].map(f.groupby("stage")["capacity"].sum()).fillna(0.0)
+    stage_cap["capacity_left"] = stage_cap["stage"].map(
+        left[left["kept"]].groupby("stage")["capacity"].sum()).fillna(0.0)
+    stage_cap["in_cut"] = stage_cap["stage"].map(cut.groupby("stage")["capacity"].sum()).fillna(0.0)
+    bottleneck = None
+    if value <= res * (n + 1):
+        zero = stage_cap[stage_cap["capacity_left"] <= 0]
+        bottleneck = str(zero["stage"].iloc[0]) if len(zero) else (str(cut["stage"].iloc[0]) if len(cut) else None)
+    elif len(cut):
+        bottleneck = str(stage_cap.sort_values("in_cut", ascending=False)["stage"].iloc[0])
+    return CapacityResult(value, res, bottleneck, cut, stage_cap, tuple(f.loc[~keep, "id"]),
+                          pd.Series(node_flow, index=f["id"], name="flow"))
+
+
+def independent_capacity_lp(net: Network, exclude: Iterable[str] = (), *,
+                            by: Literal["controller", "host", "either"] = "controller",
+                            consumer_hosts: Iterable[str] | None = None) -> float:
+    """The same maximum flow as a linear programme solved by HiGHS (scipy.optimize.linprog): maximise the
+    flow into the sink subject to conservation at every inner node and 0 <= flow <= capacity."""
+    keep = _keep(net, exclude, by)
+    g = _graph(net, keep, _final_ok(net, consumer_hosts))
+    ne = len(g.src)
+    c = np.zeros(ne)
+    c[g.dst == g.sink] = -1.0
+    inner = np.setdiff1d(np.arange(g.n_nodes), [g.source, g.sink])
+    row = {v: i for i, v in enumerate(inner)}
+    rows, cols, vals = [], [], []
+    for e, (a, b) in enumerate(zip(g.src, g.dst, strict=True)):
+        if b in row:
+            rows.append(row[b])
+            cols.append(e)
+            vals.append(1.0)
+        if a in row:
+            rows.append(row[a])
+            cols.append(e)
+            vals.append(-1.0)
+    a_eq = sp.csr_array((vals, (rows, cols)), shape=(len(inner), ne))
+    bounds = [(0.0, None if np.isinf(cp) else float(cp)) for cp in g.cap]
+    res = linprog(c, A_eq=a_eq, b_eq=np.zeros(len(inner)), bounds=bounds, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"linprog failed: {res.message}")
+    return float(-res.fun)
+
+
+# --- tracing ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TraceResult:
+    """``facility_shares``: each facility's share of the consumer's supply at its stage.
+    ``stage_shares``: per stage and country, the share ``hosted`` and ``controlled``.
+    ``path_shares``: host-country paths mine -> ... -> final stage and their shares (every path kept).
+    ``bottleneck_stage``: the stage with the least capacity (common basis); ``stage_capacity`` lists them.
+    ``unsupplied``: per stage, the share of the consumer's supply whose inputs cannot be traced further
+    (a facility with no possible supplier)."""
+
+    facility_shares: pd.DataFrame
+    stage_shares: pd.DataFrame
+    path_shares: pd.DataFrame
+    bottleneck_stage: str
+    stage_capacity: pd.DataFrame
+    unsupplied: pd.Series
+
+
+def _final_split(net: Network, consumer: Sequence[str], demand: float | None) -> np.ndarray:
+    f = net.facilities
+    last = (f["level"] == len(net.stages) - 1).to_numpy()
+    cap = f["capacity"].to_numpy(dtype=float) * last
+    if cap.sum() <= 0:
+        raise AnalyticsInputError("trace", [f"no capacity at the final stage {net.stages[-1]}"])
+    if demand is None:
+        return np.asarray(cap / cap.sum())
+    if demand <= 0:
+        raise AnalyticsInputError("trace", ["demand must be positive"])
+    dom = cap * f["host"].isin(set(consumer)).to_numpy()
+    take_dom = min(demand, dom.sum())
+    rest = demand - take_dom
+    other = cap - dom
+    x = np.zeros(len(f))
+    if dom.sum() > 0:
+        x += dom / dom.sum() * take_dom
+    if rest > 0:
+        if other.sum() <= 0:
+            raise AnalyticsInputError("trace", ["demand exceeds the final-stage capacity available"])
+        x += other / other.sum() * rest
+    return x / demand
+
+
+def _supplier_weights(net: Network) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Explicit supplier weights (d, u, w; rows of each d sum to 1), and for facilities that draw from the
+    open market the previous level's open suppliers' weights."""
+    f = net.facilities
+    n = len(f)
+    cap = f["capacity"].to_numpy(dtype=float)
+    has_in = np.zeros(n, dtype=bool)
+    has_out = np.zeros(n, dtype=bool)
+    w = pd.DataFrame({"d": pd.Series(dtype=int), "u": pd.Series(dtype=int), "w": pd.Series(dtype=float)})
+    if len(net.links):
+        lk = net.links
+        u, d = lk["u"].to_numpy(dtype=int), lk["d"].to_numpy(dtype=int)
+        has_in[d] = True
+        has_out[u] = True
+        share = lk["share"].to_numpy(dtype=float)
+        raw = np.where(np.isnan(share), cap[u], share * np.bincount(d, weights=cap[u], minlength=n)[d])
+        tot = np.bincount(d, weights=raw, minlength=n)[d]
+        w = pd.DataFrame({"d": d, "u": u, "w": np.where(tot > 0, raw / np.where(tot > 0, tot, 1), 0.0)})
+    levels = f["level"].to_numpy()
+    open_sup = ~has_out & (levels < len(net.stages) - 1)
+    return w, has_in, open_sup
+
+
+def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None, paths: bool = True) -> TraceResult:
+    """Trace the consumer's supply back from the final stage to the mines (see the module docstring)."""
+    f = net.facilities
+    n = len(f)
+    cap = f["capacity"].to_numpy(dtype=float)
+    levels = f["level"].to_numpy()
+    nlev = len(net.stages)
+    x = _final_split(net, consumer, demand)
+    w, has_in, open_sup = _supplier_weights(net)
+    unsupplied = pd.Series(0.0, index=list(net.stages))
+    hosts = f["host"].astype(str).to_numpy()
+    nz = np.flatnonzero(x)
+    cur = pd.DataFrame({"path": [(hosts[i],) for i in nz], "fac": nz, "share": x[nz]})
+    ended: list[pd.DataFrame] = []
+    for lev in range(nlev - 1, 0, -1):
+        at = levels == lev
+        ew = w[at[w["d"].to_numpy()]] if len(w) else w
+        d_idx, u_idx, wt = ew["d"].to_numpy(dtype=int), ew["u"].to_numpy(dtype=int), ew["w"].to_numpy(dtype=float)
+        contrib = np.zeros(n)
+        np.add.at(contrib, u_idx, x[d_idx] * wt)
+        covered = np.bincount(d_idx, weights=wt, minlength=n)
+        lost = at & has_in & (covered <= 0)
+        market_users = at & ~has_in
+        sup = open_sup & (levels == lev - 1)
+        demand_mkt = float(x[market_users].sum())
+        sup_cap = float(cap[sup].sum())
+        mkt_w = np.where(sup, cap / sup_cap, 0.0) if sup_cap > 0 else np.zeros(n)
+        if sup_cap > 0:
+            contrib += mkt_w * demand_mkt
+        else:
+            lost |= market_users
+        unsupplied[net.stages[lev]] = float(x[lost].sum())
+        x = x + contrib
+        if not paths:
+            continue
+        fac = cur["fac"].to_numpy()
+        here, stay = cur[levels[fac] == lev], cur[levels[fac] < lev]
+        parts = [stay]
+        if len(ew):
+            e = here.merge(ew.rename(columns={"d": "fac"}), on="fac")
+            parts.append(pd.DataFrame({"path": [(*p, hosts[u]) for p, u in zip(e["path"], e["u"], strict=True)],
+                                       "fac": e["u"], "share": e["share"] * e["w"]}))
+        mk = here[market_users[here["fac"].to_numpy()]]
+        if len(mk) and sup_cap > 0:
+            agg = mk.groupby("path", sort=False)["share"].sum()
+            sup_idx = np.flatnonzero(sup)
+            parts.append(pd.DataFrame({
+                "path": [(*p, hosts[u]) for p in agg.index for u in sup_idx],
+                "fac": np.tile(sup_idx, len(agg)),
+                "share": np.repeat(agg.to_numpy(), len(sup_idx)) * np.tile(mkt_w[sup_idx], len(agg))}))
+        ended.append(here[lost[here["fac"].to_numpy()]].assign(path=lambda d: [(*p, "?") for p in d["path"]]))
+        nxt = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else cur.iloc[:0]
+        cur = nxt.groupby(["path", "fac"], sort=False)["share"].sum().reset_index()
+    fs = f[["id", "stage", "host", "controller", "capacity"]].assign(share=x)
+    rows = []
+    for stage, g in fs.groupby("stage", sort=False):
+        tot = g["share"].sum()
+        if tot <= 0:
+            continue
+        hosted = g.groupby("host")["share"].sum() / tot
+        ctrl = g.groupby("controller")["share"].sum() / tot
+        for c in sorted(set(hosted.index) | set(ctrl.index)):
+            rows.append((stage, c, float(hosted.get(c, 0.0)), float(ctrl.get(c, 0.0))))
+    stage_shares = pd.DataFrame(rows, columns=["stage", "country", "hosted", "controlled"])
+    stage_shares["stage"] = pd.Categorical(stage_shares["stage"], categories=list(net.stages), ordered=True)
+    stage_shares = stage_shares.sort_values(["stage", "controlled"], ascending=[True, False]).reset_index(drop=True)
+    stage_shares["stage"] = stage_shares["stage"].astype(str)
+    if paths:
+        allp = pd.concat([cur, *[e for e in ended if len(e)]], ignore_index=True)
+        p = allp.groupby("path", sort=False)["share"].sum().sort_values(ascending=False, kind="stable")
+        path_shares = pd.DataFrame({"route": [" -> ".join(reversed(k)) for k in p.index], "share": p.to_numpy()})
+    else:
+        path_shares = pd.DataFrame(columns=["route", "share"])
+    stage_cap = fs.groupby("stage", sort=False)["capacity"].sum().reindex(list(net.stages)).fillna(0.0)
+    stage_capacity = stage_cap.rename("capacity").reset_index()
+    return TraceResult(fs, stage_shares, path_shares, str(stage_cap.idxmin()), stage_capacity, unsupplied)
+
+
+def stage_summary(result: TraceResult, countries: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Stage shares as a wide table: one row per stage, hosted and controlled share of each country."""
+    s = result.stage_shares
+    hosted = s.pivot_table(index="stage", columns="country", values="hosted", aggfunc="sum", fill_value=0.0)
+    ctrl = s.pivot_table(index="stage", columns="country", values="controlled", aggfunc="sum", fill_value=0.0)
+    out = pd.concat({"hosted": hosted, "controlled": ctrl}, axis=1)
+    if countries:
+        out = out.rename(columns=countries, level=1)
+    return out
