@@ -1,0 +1,116 @@
+"""Where a run executes: numpy in this process (default), Dask (LocalCluster or a scheduler address), or
+CuPy/JAX on a GPU when those optional packages are installed.
+
+Every backend runs the same blocks with the same draws (numpy generators on the host, one per block), so
+for the same seed, scenario count and block size the results are the same everywhere; see
+:mod:`orechain.scenarios.engine`. A backend whose package is missing raises :class:`BackendUnavailable`
+with what to install.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from orechain.scenarios.engine import BLOCK_SIZE, Aggregate, Model, blocks_for, run_block, run_blocks
+
+__all__ = ["Backend", "BackendUnavailable", "array_module", "execute"]
+
+Progress = Callable[[int], None]
+
+
+class Backend(StrEnum):
+    NUMPY = "numpy"
+    DASK = "dask"
+    CUPY = "cupy"
+    JAX = "jax"
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend's optional package (or its hardware) is not available here."""
+
+
+def array_module(backend: Backend | str) -> tuple[Any, Callable[[Any], Any]]:
+    """(xp, to_numpy) for an array backend."""
+    b = Backend(backend)
+    if b in (Backend.NUMPY, Backend.DASK):
+        return np, np.asarray
+    if b is Backend.CUPY:
+        try:
+            import cupy
+        except ImportError as exc:
+            raise BackendUnavailable("the cupy backend needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x "
+                                     "(not installed here)") from exc
+        try:
+            cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # pragma: no cover - needs CuPy without a GPU
+            raise BackendUnavailable(f"CuPy is installed but no CUDA device is usable: {exc}") from exc
+        return cupy, cupy.asnumpy
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError as exc:
+        raise BackendUnavailable("the jax backend needs JAX: pip install 'jax[cuda12]' for a GPU or 'jax' for "
+                                 "CPU (not installed here)") from exc
+    jax.config.update("jax_enable_x64", True)
+    return jnp, np.asarray
+
+
+def _groups(blocks: Sequence[tuple[int, int]], parts: int) -> list[list[tuple[int, int]]]:
+    size = max(1, math.ceil(len(blocks) / max(parts, 1)))
+    return [list(blocks[i:i + size]) for i in range(0, len(blocks), size)]
+
+
+def execute(model: Model, scenarios: int, seed: int, backend: Backend | str = Backend.NUMPY, *,
+            block_size: int = BLOCK_SIZE, scheduler: str | None = None, workers: int | None = None,
+            progress: Progress | None = None) -> Aggregate:
+    """Run ``scenarios`` scenarios of ``model`` and return the merged aggregate."""
+    if scenarios < 1:
+        raise ValueError("--scenarios must be at least 1")
+    b = Backend(backend)
+    blocks = blocks_for(scenarios, block_size)
+    if b is Backend.DASK:
+        return _execute_dask(model, seed, blocks, scheduler, workers, progress)
+    xp, to_numpy = array_module(b)
+    agg = Aggregate.empty(model)
+    for block, n in blocks:
+        agg.merge(run_block(model, seed, block, n, xp, to_numpy))
+        if progress is not None:
+            progress(n)
+    return agg
+
+
+def _execute_dask(model: Model, seed: int, blocks: list[tuple[int, int]], scheduler: str | None,
+                  workers: int | None, progress: Progress | None) -> Aggregate:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise BackendUnavailable("the dask backend needs the optional extra: pip install 'orechain[dask]'") from exc
+    cluster: Any = None
+    if scheduler:
+        client: Any = Client(scheduler)  # type: ignore[no-untyped-call]
+    else:
+        n_workers = workers or max(1, min(os.cpu_count() or 1, len(blocks)))
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
+                               dashboard_address=None)
+        client = Client(cluster)  # type: ignore[no-untyped-call]
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        groups = _groups(blocks, n_workers * 4)
+        futures = client.map(run_blocks, [model] * len(groups), [seed] * len(groups), groups, pure=False)
+        agg = Aggregate.empty(model)
+        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
+            part: Aggregate = fut.result()
+            agg.merge(part)
+            if progress is not None:
+                progress(part.n)
+        return agg
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
