@@ -121,7 +121,8 @@ def extract_claims(text: str, names: NameTable | None = None, ctx: DocContext | 
     quantities = find_quantities(text)
     if not quantities:
         return []
-    mentions = names.find(text)
+    spans = [(q.start, q.end) for q in quantities]
+    mentions = [m for m in names.find(text) if not any(a < m.end and m.start < b for a, b in spans)]  # "US$68"
     ctx = ctx or doc_context(mentions, names)
     sentences = split_sentences(text)
     out: list[Claim] = []

@@ -229,7 +229,7 @@ def plausibility(claim: Claim, ref: Reference, doc_grade_ppm: float | None = Non
             if best.tonnage_t:
                 note += f" ({ore_best / best.tonnage_t:,.0f}x its {_fmt_t(best.tonnage_t)} reserve)"
         if reserves:
-            w = reserves[0]
+            w = max(reserves, key=lambda r: r.year or "")
             ratio = contained / w.value
             note += f"; {ratio:,.2g}x world REE reserves ({_fmt_t(w.value)} REO, {w.year}, {w.quality})"
             verdict = "implausible" if ratio >= 1 else "doubtful" if ratio >= 0.1 else "plausible"

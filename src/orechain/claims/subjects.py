@@ -321,6 +321,9 @@ def subject_for(sentence: str, offset: int, q: Quantity, mentions: Sequence[Ment
             if com is None and ms > 0 and re.search(r"\b(?:mineral|minerals)\s+$", sentence[max(0, ms - 10):ms]):
                 com = "mineral"
             metric_label = f"{com} {met.label}" if com else met.label
+    if met is None and q.kind in ("grade", "price"):
+        com = _commodity_label(sentence, local, qs, qe)
+        metric_label = f"{com} {q.kind}" if com else q.kind
     if q.kind == "share":
         if _GDP.search(sentence[qe:qe + 30]) or _GDP_BEFORE.search(sentence[max(0, qs - 40):qs]):
             measure = "share of GDP"
