@@ -258,6 +258,9 @@ assess_app.command("pakistan-us")(pakistan_us)
 from orechain.interfaces.cli_serve import serve  # noqa: E402, I001
 app.command("serve")(serve)
 
+from orechain.interfaces.cli_claims import claims_app  # noqa: E402, I001
+app.add_typer(claims_app, name="claims")
+
 
 def main() -> None:
     try:
