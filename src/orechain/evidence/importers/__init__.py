@@ -24,9 +24,12 @@ def register(importer: Importer) -> Importer:
 
 
 def _register_builtin() -> None:
+    from orechain.evidence.importers.baci import BaciImporter
     from orechain.evidence.importers.usgs_mcs import McsSalientImporter, McsWorldImporter
+    from orechain.evidence.importers.wgi import WgiImporter
+    from orechain.evidence.importers.wmd import WmdImporter
 
-    for imp in (McsWorldImporter(), McsSalientImporter()):
+    for imp in (McsWorldImporter(), McsSalientImporter(), WmdImporter(), BaciImporter(), WgiImporter()):
         register(imp)
 
 

@@ -10,11 +10,11 @@ field) rolls everything back, so a failed import leaves the database unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Table, update
+from sqlalchemy import Connection, Index, Table, update
 
 from orechain.evidence import schema
 from orechain.evidence.errors import InputError
@@ -29,6 +29,10 @@ class Batch:
     table: Table
     rows: list[dict[str, Any]]
     idempotent_keys: bool = True  # rows have primary keys: insert-or-ignore; else plain insert
+    # Bulk path for large tables without keys (trade flows): positional rows in ``columns`` order, written
+    # with the driver's executemany (``import_id`` is appended when the table has it). ``rows`` is unused.
+    columns: tuple[str, ...] = ()
+    tuples: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class Importer(Protocol):
@@ -42,6 +46,34 @@ class Importer(Protocol):
     def batches(self, path: Path) -> Iterator[Batch]:
         """Parse ``path``; raise InputError (file, line, field) on bad input."""
         ...
+
+
+def _bulk_insert(conn: Connection, batch: Batch, import_id: int) -> int:
+    cols = list(batch.columns)
+    rows: list[tuple[Any, ...]] = batch.tuples
+    if "import_id" in batch.table.c and "import_id" not in cols:
+        cols.append("import_id")
+        rows = [(*t, import_id) for t in rows]
+    if not rows:
+        return 0
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+    if mark is None:  # pragma: no cover - other drivers: the portable (slower) path
+        conn.execute(batch.table.insert(), [dict(zip(cols, r, strict=True)) for r in rows])
+        return len(rows)
+    sql = f"INSERT INTO {batch.table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+    conn.exec_driver_sql(sql, rows)
+    return len(rows)
+
+
+def _deferred_indexes(conn: Connection, importer: Importer, table: Table) -> list[Index]:
+    """On SQLite, an importer marked ``defer_indexes`` has the table's secondary indexes dropped for the
+    bulk load and rebuilt at its end, inside the same transaction (a failure restores them)."""
+    if not getattr(importer, "defer_indexes", False) or conn.dialect.name != "sqlite":
+        return []
+    indexes = list(table.indexes)
+    for ix in indexes:
+        ix.drop(conn)
+    return indexes
 
 
 def run_import(store: Store, importer: Importer, path: Path,
@@ -58,7 +90,17 @@ def run_import(store: Store, importer: Importer, path: Path,
         insert_ignore(conn, schema.sources, [src.model_dump(mode="json")])
         import_id = store.record_import(conn, importer.kind, path.name, sha, 0, 0)
         rows = added = 0
+        deferred: dict[str, tuple[Table, list[Index]]] = {}
         for batch in importer.batches(path):
+            if batch.columns:
+                if batch.table.name not in deferred:
+                    deferred[batch.table.name] = (batch.table, _deferred_indexes(conn, importer, batch.table))
+                n = _bulk_insert(conn, batch, import_id)
+                rows += n
+                added += n
+                if progress is not None:
+                    progress(n)
+                continue
             for r in batch.rows:
                 if "import_id" in batch.table.c:
                     r["import_id"] = import_id
@@ -70,5 +112,8 @@ def run_import(store: Store, importer: Importer, path: Path,
             rows += len(batch.rows)
             if progress is not None:
                 progress(len(batch.rows))
+        for _table, indexes in deferred.values():
+            for ix in indexes:
+                ix.create(conn)
         conn.execute(update(schema.imports).where(schema.imports.c.id == import_id).values(rows=rows, added=added))
     return ImportRecord(import_id, importer.kind, path.name, sha, rows, added, already_imported=False)
