@@ -47,6 +47,10 @@ def chart_slot(chart_id: str) -> Markup:
     return Markup(f"<!--chart:{escape(chart_id)}-->")
 
 
+PLAIN_COLUMNS = frozenset({"year", "seq", "capacity_year"})
+"""Numeric columns shown without thousands separators (years and sequence numbers)."""
+
+
 def fmt_number(value: Any, decimals: int | None = None) -> str:
     """A number as shown in the report: thousands separators; integers without decimals."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -94,7 +98,10 @@ def table_html(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, capt
         cells = []
         for c in cols:
             v = row[c]
-            text = fmt_number(v, formats.get(c)) if c in numeric else ("" if _missing(v) else str(v))
+            if c in PLAIN_COLUMNS and c in numeric and not _missing(v):
+                text = str(int(v))
+            else:
+                text = fmt_number(v, formats.get(c)) if c in numeric else ("" if _missing(v) else str(v))
             if isinstance(v, Markup):
                 cell = v
             elif c in links and text != "":
@@ -102,7 +109,7 @@ def table_html(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, capt
                 cell = cite(text, None if _missing(src) else str(src))
             else:
                 cell = escape(text)
-            cls = ' class="n"' if c in numeric else ' class="nw"' if len(text) <= 16 else ""
+            cls = ' class="n"' if c in numeric else ' class="nw"' if len(text) <= 12 else ""
             cells.append(f"<td{cls}>{cell}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table></div>")

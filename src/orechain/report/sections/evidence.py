@@ -280,8 +280,8 @@ def controls_on(events: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
 
 
 def event_segments(events: pd.DataFrame, as_of: dt.date, horizon: dt.date) -> list[Segment]:
-    """Timeline segments for events: in force from start to end (or ``horizon``), with any suspension
-    windows drawn as "suspended measure" over the event's row."""
+    """Timeline segments for events, one row per event id: in force from start to end (or ``horizon``),
+    with any suspension windows drawn as "suspended measure" over the event's row."""
     segs: list[Segment] = []
     by_target: dict[str, list[dict[str, Any]]] = {}
     for ev in _records(events):
@@ -293,7 +293,7 @@ def event_segments(events: pd.DataFrame, as_of: dt.date, horizon: dt.date) -> li
             continue
         end = parse_date(ev.get("end"), end=True)
         stop = end or horizon
-        row = str(ev["name"])
+        row = str(ev["id"])
         if _has(ev.get("suspends")):
             segs.append(Segment(row, start.isoformat(), stop.isoformat(), "suspension in effect",
                                 label=f"suspends {ev['suspends']}", open_end=end is None))
@@ -666,7 +666,7 @@ def export_controls(store: Store, ctx: ReportContext) -> Section:
     charts: list[Chart] = []
     segs = event_segments(ev, as_of, horizon=dt.date(as_of.year + 2, 1, 1))
     if segs:
-        rows = list(dict.fromkeys(str(n) for n in ev["name"]))
+        rows = list(dict.fromkeys(str(n) for n in ev["id"]))
         rows = [r for r in rows if any(s.row == r for s in segs)]
         charts.append(Chart(id="timeline", option=timeline(rows, segs, as_of=as_of.isoformat(),
                                                            title="China's export-control measures"),
@@ -676,7 +676,7 @@ def export_controls(store: Store, ctx: ReportContext) -> Section:
                                     "any starting after the chart's edge, is in the table."))
         html.append(chart_slot("timeline"))
     html.append(table_html(table, links={"start": "source_id", "end": "source_id", "state": "source_id"},
-                           hide=("issuer",),
+                           hide=("issuer", "notes", "kind", "announced", "source_id"),
                            csv=csv_name("export-controls", "events"),
                            caption=f"China's measures and their state on {as_of.isoformat()}"))
     summary = [f"China export controls on {as_of.isoformat()}: {len(in_force)} in force, {len(suspended)} suspended"]
@@ -697,13 +697,14 @@ def pakistan_facts(store: Store, ctx: ReportContext) -> Section:
     by_quality = ", ".join(f"{counts[q]} {q}" for q in ("primary", "secondary", "unconfirmed") if q in counts)
     html: list[Markup] = [_p(
         "Every figure in the evidence base about Pakistan or a facility in Pakistan, each with its source and "
-        "how it was seen. Figures are shown as published; disagreeing sources stay separate rows.")]
+        "how it was seen. Figures are shown as published (value_text); the CSV adds the parsed value, its range "
+        "and the publisher. Disagreeing sources stay separate rows.")]
     if table.empty:
         html.append(_p("The evidence base holds no figure about Pakistan."))
     else:
         html.append(_ul([Markup("{} figure(s): {}.").format(len(table), by_quality)]))
-    html.append(table_html(table, links={"value": "source_id", "value_text": "source_id", "lower": "source_id",
-                                         "upper": "source_id"},
+    html.append(table_html(table, links={"value_text": "source_id"},
+                           hide=("stage", "value", "lower", "upper", "estimated", "publisher"),
                            csv=csv_name("pakistan-facts", "observations"), caption="Sourced figures about Pakistan"))
     summary = [f"{len(table)} sourced figure(s) about Pakistan" + (f" ({by_quality})" if len(table) else "")]
     return Section(id="pakistan-facts", title="Sourced facts about Pakistan", html=str(Markup("").join(html)),
