@@ -190,6 +190,7 @@ class DocContext:
     country: str | None
     deal: Entity | None
     mentions: tuple[Mention, ...] = field(default=())
+    deals: tuple[Entity, ...] = field(default=())  # every known deal, for "the memorandum" + a named party
 
 
 _GENERIC_DEAL_KINDS = ("mou", "agreement")
@@ -214,7 +215,7 @@ def doc_context(mentions: Sequence[Mention], names: NameTable) -> DocContext:
                 and all(c in cc for c in d.countries)]
         if pair:
             deal = max(pair, key=lambda d: sum(cc[c] for c in d.countries))
-    return DocContext(country, deal, tuple(mentions))
+    return DocContext(country, deal, tuple(mentions), tuple(names.deals()))
 
 
 @dataclass(frozen=True)
@@ -277,11 +278,11 @@ def _nearest(items: Iterable[tuple[int, int, T]], q_start: int, q_end: int) -> T
     return best
 
 
-def _metric_for(sentence: str, q: Quantity, qs: int, qe: int) -> tuple[Metric | None, int, int]:
+def _metric_for(sentence: str, q: Quantity, qs: int, qe: int, exclude: str = "") -> tuple[Metric | None, int, int]:
     for lo, hi in _clauses(sentence, qs):
         found: list[tuple[int, int, tuple[Metric, int, int]]] = []
         for met in metrics():
-            if q.kind not in met.kinds:
+            if q.kind not in met.kinds or met.id == exclude:
                 continue
             for m in met.pattern.finditer(sentence, lo, hi):
                 if m.start() < qe and qs < m.end():
@@ -315,22 +316,34 @@ def subject_for(sentence: str, offset: int, q: Quantity, mentions: Sequence[Ment
         if met.commodity == "no":
             metric_label = met.label
         else:
-            com = _commodity_label(sentence, local, qs, qe)
-            if com is None and met.commodity not in ("yes", ""):
-                com = met.commodity
-            if com is None and ms > 0 and re.search(r"\b(?:mineral|minerals)\s+$", sentence[max(0, ms - 10):ms]):
+            com = _commodity_label(sentence, local, qs, qe) or (
+                "rare earth" if q.noun and re.search(r"REO|rare", q.noun, re.IGNORECASE) else None)
+            if met.commodity not in ("yes", "") and com in (None, "rare earth"):
+                com = met.commodity  # "rare earth magnets" are the default (NdFeB) magnets
+            if com is None and (re.search(r"\b(?:mineral|minerals)\s+$", sentence[max(0, ms - 10):ms])
+                                or re.match(r"\w+\s+of\s+minerals\b", sentence[ms:ms + 30])):
                 com = "mineral"
             metric_label = f"{com} {met.label}" if com else met.label
+    if met is not None and met.id == "growth":
+        measure = "change"
+        other, ms, _me = _metric_for(sentence, q, qs, qe, exclude="growth")
+        if other is not None:
+            met = other
+            com = _commodity_label(sentence, local, qs, qe)
+            if com is None and re.match(r"\w+\s+of\s+minerals\b", sentence[ms:ms + 30]):
+                com = "mineral"
+            metric_label = f"{com} {other.label}" if com and other.commodity != "no" else other.label
     if met is None and q.kind in ("grade", "price"):
-        com = _commodity_label(sentence, local, qs, qe)
+        com = _commodity_label(sentence, local, qs, qe) or (
+            "rare earth" if q.noun and re.search(r"REO|rare", q.noun, re.IGNORECASE) else None)
         metric_label = f"{com} {q.kind}" if com else q.kind
-    if q.kind == "share":
+    if q.kind == "share" and measure != "change":
         if _GDP.search(sentence[qe:qe + 30]) or _GDP_BEFORE.search(sentence[max(0, qs - 40):qs]):
             measure = "share of GDP"
             sector = _SECTOR.search(sentence)
             metric_label = "mining sector" if sector else "economy"
         elif met is not None and met.id == "stake":
-            measure = "stake"
+            measure, metric_label = "stake", None
         else:
             measure = "world share" if _GLOBAL.search(sentence) else "share"
     if q.kind == "count":
@@ -387,10 +400,25 @@ def _pick_scope(sentence: str, offset: int, q: Quantity, qs: int, qe: int, local
         if deals_named and (adjacent or q.kind == "money" or phase_like or in_deal_talk):
             d = _nearest([(m.start, m.end, m.entity) for m in deals_named], qs, qe)
             return d if isinstance(d, Entity) else None
+        org_ids = {m.entity.id for m in local if m.entity.kind == "organisation"}
+        if _DEAL_CONTEXT.search(sentence):
+            by_party = [d for d in ctx.deals if d.links and org_ids & set(d.links)]
+            if by_party:
+                return by_party[0]
         if (adjacent or phase_like or in_deal_talk) and ctx.deal is not None:
             org_ids = {m.entity.id for m in local if m.entity.kind == "organisation"}
             if not org_ids or not ctx.deal.links or org_ids & set(ctx.deal.links):
                 return ctx.deal
+    if met is not None and met.id == "stake" and q.kind == "share":
+        owned = [m for m in local if m.start >= qe and m.entity.kind in ("place", "organisation")]
+        if owned:
+            return owned[0].entity
+    if q.kind in ("grade", "ratio"):
+        anywhere = [m for m in local if m.entity.kind == "place"]
+        if anywhere:
+            p = _nearest([(m.start, m.end, m.entity) for m in anywhere], qs, qe)
+            if p is not None:
+                return p
     if q.kind == "distance":
         places = [m for m in local if m.entity.kind == "place" and m.end <= qs
                   and not any(a <= m.start < b for a, b in distance_targets)]
