@@ -109,6 +109,13 @@ def test_deal_detail_has_phases_and_milestones(client: TestClient) -> None:
     assert "test-news" in d["sources"]
 
 
+def test_deals_between_countries(client: TestClient) -> None:
+    both = client.get(f"{V1}/deals?party_country=PAK&party_country=United States").json()
+    assert [d["id"] for d in both["data"]] == ["deal-test-mou"]
+    assert client.get(f"{V1}/deals?party_country=PAK&party_country=CHN").json()["meta"]["total"] == 0
+    assert_error(client.get(f"{V1}/deals?party_country=Ruritania"), 422)
+
+
 def test_other_details(client: TestClient) -> None:
     org = client.get(f"{V1}/organisations/org-alpha").json()
     assert [o["owner"] for o in org["owned_by"]] == ["org-army"]

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,16 +31,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a uvicorn server serving the fake evidence folder."""
+@contextmanager
+def _serve(db: Path) -> Iterator[str]:
     import uvicorn
 
     from orechain.interfaces.api import create_app
 
-    db = tmp_path_factory.mktemp("browser") / "fake.db"
-    with Store.open(db) as store:
-        load_into(store, load_dataset(FAKE))
     app = create_app(db=db, load_shipped=False)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
@@ -50,10 +47,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-    app.state.orechain.store.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        app.state.orechain.store.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a uvicorn server serving the fake evidence folder."""
+    db = tmp_path_factory.mktemp("browser") / "fake.db"
+    with Store.open(db) as store:
+        load_into(store, load_dataset(FAKE))
+    with _serve(db) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def shipped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server with the shipped evidence base."""
+    db = tmp_path_factory.mktemp("browser") / "shipped.db"
+    with Store.open(db) as store:
+        load_into(store)
+    with _serve(db) as url:
+        yield url
 
 
 @dataclass
@@ -75,9 +94,11 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh 1366x768 (laptop) page that records every request and console error; screenshot at the end."""
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=server)
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh 1366x768 (laptop) page that records every request and console error; screenshot at the end.
+    It talks to the fake-data server, or to the shipped-data one for tests that ask for ``shipped_server``."""
+    base = request.getfixturevalue("shipped_server" if "shipped_server" in request.fixturenames else "server")
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=base)
     pg = ctx.new_page()
     rec = Recorded()
     pg.on("request", lambda r: rec.requests.append(r.url))

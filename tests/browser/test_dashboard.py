@@ -36,10 +36,20 @@ def test_map_draws_facilities_filters_and_shows_details(page: Any, server: str) 
         return o.series.filter(s => s.type === 'scatter').reduce((n, s) => n + s.data.length, 0); }""")
     assert n_points == 6  # the facility without coordinates is in the table only
     # the Pakistan-US route: both sourced PAK->USA links drawn thick and listed
-    assert "PAK → USA (2)" in page.locator("#route-h").inner_text()
+    assert "PAK → USA: 1 deal(s), 2 facility link(s)" in page.locator("#route-h").inner_text()
     widths = page.evaluate("""() => echarts.getInstanceByDom(document.getElementById('map')).getOption()
-        .series.find(s => s.type === 'lines').data.map(d => d.lineStyle.width)""")
+        .series.find(s => s.name === 'links').data.map(d => d.lineStyle.width)""")
     assert sorted(widths) == [1, 3.5, 3.5]
+    corridor = page.evaluate("""() => echarts.getInstanceByDom(document.getElementById('map')).getOption()
+        .series.find(s => s.name === 'corridor').data""")
+    assert len(corridor) == 1
+    assert page.get_by_role("link", name="Alpha-Beta minerals MoU").count() == 1
+    # another pair of countries: no deal, no corridor line
+    page.select_option("#f-to", "CHN")
+    page.wait_for_function("document.getElementById('route-h').textContent.includes('→ CHN')")
+    assert "0 deal(s)" in page.locator("#route-h").inner_text()
+    page.select_option("#f-to", "USA")
+    page.wait_for_function("document.getElementById('route-h').textContent.includes('→ USA')")
     # filter by stage, with the keyboard-reachable select
     page.select_option("#f-stage", "separation")
     page.wait_for_function("document.body.dataset.facilitiesShown === '3'")

@@ -17,10 +17,13 @@ def _frame(store: Store, stmt: object) -> pd.DataFrame:
         return pd.read_sql_query(stmt, conn)  # type: ignore[call-overload,no-any-return]
 
 
-def deal_parties(store: Store, deal: str) -> pd.DataFrame:
+def deal_parties(store: Store, deal: str | None = None) -> pd.DataFrame:
+    """Parties with their organisation's name, kind and controlling country (of one deal, or of all)."""
     t, o = schema.deal_parties, schema.organisations
-    stmt = (select(t.c.organisation, t.c.role, o.c.name, o.c.kind, o.c.country, o.c.source_id)
-            .join(o, o.c.id == t.c.organisation).where(t.c.deal == deal).order_by(t.c.organisation))
+    stmt = (select(t.c.deal, t.c.organisation, t.c.role, o.c.name, o.c.kind, o.c.country, o.c.source_id)
+            .join(o, o.c.id == t.c.organisation).order_by(t.c.deal, t.c.organisation))
+    if deal is not None:
+        stmt = stmt.where(t.c.deal == deal)
     return _frame(store, stmt)
 
 

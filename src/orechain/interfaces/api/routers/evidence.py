@@ -231,9 +231,23 @@ async def list_observations(
 
 
 # --- deals and events --------------------------------------------------------------------------------
-@router.get("/deals", response_model=ListBody, responses=_CSV, summary="Deals")
-async def list_deals(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: queries.deals(context(request).store))
+@router.get("/deals", response_model=ListBody, responses=_CSV, summary="Deals, optionally between given countries")
+async def list_deals(
+    request: Request, page: PageDep,
+    party_country: Annotated[list[str] | None, Query(
+        description="repeatable: only deals with a party controlled from each of these countries (ISO3 or name)",
+        examples=[["PAK", "USA"]])] = None,
+) -> Response:
+    def build() -> pd.DataFrame:
+        store = context(request).store
+        df = queries.deals(store)
+        if party_country:
+            parties = reads.deal_parties(store)
+            for value in party_country:
+                cc = _country(value, "party_country")
+                df = df[df["id"].isin(set(parties.loc[parties["country"] == cc, "deal"]))]
+        return df
+    return await listing(request, page, build)
 
 
 @router.get("/deals/{deal_id}", summary="One deal: parties, phases and dated milestones")

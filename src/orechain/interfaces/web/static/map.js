@@ -5,7 +5,24 @@
   const h = OC.h;
   const PRODUCING = new Set(["operating", "commissioning"]);
   const STOPPED = new Set(["suspended", "closed"]);
-  const state = { all: [], links: [], chart: null, shown: [] };
+  const state = { all: [], links: [], chart: null, shown: [], world: null, numeric: {}, deals: [] };
+
+  /* Where a country sits on the map: the mean of its facilities with coordinates, else the centre of its
+     largest polygon in the atlas. */
+  function anchor(code) {
+    const pts = state.all.filter(f => f.country === code && f.lat !== null && f.lon !== null);
+    if (pts.length) return [pts.reduce((a, f) => a + f.lon, 0) / pts.length, pts.reduce((a, f) => a + f.lat, 0) / pts.length];
+    const feat = state.world.features.find(f => Number(f.id) === state.numeric[code]);
+    if (!feat) return null;
+    const polys = feat.geometry.type === "Polygon" ? [feat.geometry.coordinates] : feat.geometry.coordinates;
+    const ring = polys.map(p => p[0]).sort((a, b) => b.length - a.length)[0];
+    return [ring.reduce((a, p) => a + p[0], 0) / ring.length, ring.reduce((a, p) => a + p[1], 0) / ring.length];
+  }
+
+  async function loadCorridor() {
+    const p = new URLSearchParams([["party_country", $("f-from").value], ["party_country", $("f-to").value], ["limit", "1000"]]);
+    state.deals = $("f-from").value === $("f-to").value ? [] : await OC.fetchAll("/api/v1/deals?" + p.toString());
+  }
 
   function symbolFor(status) {
     if (PRODUCING.has(status)) return "circle";
@@ -62,6 +79,12 @@
                  lineStyle: { width: onRoute ? 3.5 : 1, color: onRoute ? "#d7301f" : "#888", curveness: 0.2, opacity: onRoute ? 0.95 : 0.5 } };
       }),
     });
+    const a = anchor($("f-from").value), b = anchor($("f-to").value);
+    series.push({
+      type: "lines", coordinateSystem: "geo", name: "corridor", zlevel: 2,
+      tooltip: { formatter: () => state.deals.map(d => d.name).join("<br>") },
+      data: (state.deals.length && a && b) ? [{ coords: [a, b], lineStyle: { width: 4, type: "dashed", color: "#d7301f", curveness: 0.25 } }] : [],
+    });
     state.chart.setOption({
       animation: false,
       aria: { enabled: true },
@@ -86,14 +109,22 @@
     ];
     $("facility-table").replaceChildren(OC.table(cols, state.shown));
     const rl = routeLinks();
-    $("route-h").textContent = `Route links ${$("f-from").value} → ${$("f-to").value} (${rl.length})`;
-    $("route").replaceChildren(rl.length ? OC.table([
+    $("route-h").textContent = `Route ${$("f-from").value} → ${$("f-to").value}: ${state.deals.length} deal(s), ${rl.length} facility link(s)`;
+    $("route").replaceChildren(
+      h("p", { class: "legend-note" }, "The dashed line joins the two countries when a deal has parties controlled from both; it is a deal corridor, not a surveyed shipping route."),
+      state.deals.length ? OC.table([
+        { label: "Deal", cell: d => h("a", { href: "/deals/" + encodeURIComponent(d.id) }, d.name) },
+        { label: "Signed", cell: d => d.signed || "" }, { label: "Status", cell: d => d.status },
+        { label: "Value", num: true, cell: d => d.value !== null ? OC.sourced(`${OC.fmt(d.value)} ${d.value_unit || ""}`, d.source_id) : (d.value_text ? OC.sourced(d.value_text, d.source_id) : "") },
+        { label: "Source", cell: d => OC.sourceRef(d.source_id) }], state.deals, "Deals between parties of the two countries")
+        : h("p", { class: "muted" }, "No deal between parties controlled from these countries in the evidence base."),
+      rl.length ? OC.table([
       { label: "From", cell: x => h("a", { href: "/facilities/" + encodeURIComponent(x.up.id) }, x.up.name) },
       { label: "To", cell: x => h("a", { href: "/facilities/" + encodeURIComponent(x.down.id) }, x.down.name) },
       { label: "Kind", cell: x => x.l.kind },
       { label: "Share", num: true, cell: x => x.l.share === null ? "" : OC.sourced(OC.fmt(x.l.share), x.l.source_id) },
       { label: "Source", cell: x => OC.sourceRef(x.l.source_id) },
-    ], rl) : h("p", { class: "muted" }, "No sourced facility-to-facility link between these countries in the evidence base."));
+    ], rl, "Sourced material links between facilities of the two countries") : h("p", { class: "muted" }, "No sourced facility-to-facility link between these countries in the evidence base."));
   }
 
   async function showDetails(id) {
@@ -120,23 +151,30 @@
     state.chart = echarts.init($("map"), null, { renderer: "canvas" });
     window.addEventListener("resize", () => state.chart.resize());
     try {
-      const [topo, all, links, commodities] = await Promise.all([
+      const [topo, all, links, commodities, countryRows] = await Promise.all([
         fetch("/vendor/world-atlas-2.0.2-countries-110m.json").then(r => r.json()),
         OC.fetchAll("/api/v1/facilities?limit=1000"), OC.fetchAll("/api/v1/links?limit=1000"),
-        OC.fetchAll("/api/v1/commodities?limit=1000")]);
+        OC.fetchAll("/api/v1/commodities?limit=1000"), OC.fetchAll("/api/v1/countries?limit=1000")]);
+      for (const c of countryRows) state.numeric[c.code] = c.numeric;
       const world = topojson.feature(topo, topo.objects.countries);
       world.features = world.features.filter(f => f.properties.name !== "Antarctica");  // keeps the map readable
       echarts.registerMap("world", world);
+      state.world = world;
       state.all = all; state.links = links;
       fillSelect($("f-stage"), Object.keys(OC.STAGE_COLOURS));
       fillSelect($("f-status"), ["announced", "mou", "exploration", "pea", "pfs", "fs", "financed", "construction", "commissioning", "operating", "suspended", "closed"]);
       fillSelect($("f-commodity"), commodities.map(c => c.id));
       const countries = [...new Set(all.map(f => f.country))].sort();
       fillSelect($("f-country"), countries);
-      fillSelect($("f-from"), [...new Set(countries.concat(["PAK"]))].sort(), "PAK");
-      fillSelect($("f-to"), [...new Set(countries.concat(["USA"]))].sort(), "USA");
+      const codes = countryRows.map(c => c.code).filter(c => c !== "WLD" && c !== "OTH");
+      fillSelect($("f-from"), codes, "PAK");
+      fillSelect($("f-to"), codes, "USA");
       state.chart.on("click", p => { if (p.data && p.data.id) showDetails(p.data.id); });
-      $("filters").addEventListener("change", () => loadFacilities().catch(err => OC.showError($("facility-table"), err)));
+      $("filters").addEventListener("change", ev => {
+        const corridor = ev.target.id === "f-from" || ev.target.id === "f-to" ? loadCorridor() : Promise.resolve();
+        corridor.then(loadFacilities).catch(err => OC.showError($("facility-table"), err));
+      });
+      await loadCorridor();
       await loadFacilities();
       document.body.dataset.ready = "1";
     } catch (err) { OC.showError($("summary"), err); document.body.dataset.ready = "error"; }
