@@ -128,10 +128,15 @@ class Result:
             out.append(f"Probability that independent capacity reaches {_num(float(value))} by {int(year)}: "
                        f"{float(prob):.0%}.")
         if s.impact is not None:
-            never = self.agg.impact_counts[-1] / self.agg.n
-            out.append(f"{s.impact.name}: first delivers at least {_num(s.impact.threshold)} {s.unit} in "
-                       f"{self.impact_quantile(0.5)} at the median (by {self.impact_quantile(0.1)} in the earliest "
-                       f"10% of scenarios); it never does by {s.horizon} in {never:.0%} of scenarios.")
+            p_by = 1 - self.agg.impact_counts[-1] / self.agg.n
+            line = (f"Time to impact: {s.impact.name} delivers at least {_num(s.impact.threshold)} {s.unit} by "
+                    f"{s.horizon} in {p_by:.1%} of scenarios")
+            q10, q50 = self.impact_quantile(0.1), self.impact_quantile(0.5)
+            if q50.isdigit():
+                line += f"; the median first year is {q50}"
+            if q10.isdigit():
+                line += f"; in the earliest 10% of scenarios by {q10}"
+            out.append(line + ".")
         if s.benchmark is not None:
             b = s.benchmark
             yi = self.years.index(b.year)

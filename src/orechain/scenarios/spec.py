@@ -480,10 +480,14 @@ class _Builder:
             unit = unit or self.d["unit"]
         elif unit is not None and unit != self.d["unit"]:
             key = (stage, unit) if (stage, unit) in conv else (None, unit)
-            if key not in conv:
+            shared = "capacity" not in raw and base.get("basis_unit") == self.d["unit"]
+            if key in conv:
+                factor = conv[key]
+            elif shared and not math.isnan(float(base.get("basis_factor", math.nan))):
+                factor = float(base["basis_factor"])  # the analytics' shared factor (chain_basis.csv)
+            else:
                 w.add((*path, "capacity_unit"), f"capacity unit {unit!r} at stage {stage!r} has no entry under "
                                                 f"conversions: add its factor to {self.d['unit']!r}")
-            factor = conv.get(key, 1.0)
         status = str(get("status"))
         scale = float(raw.get("gate_scale", 1.0))
         pscale = float(raw.get("p_fail_scale", 1.0))
