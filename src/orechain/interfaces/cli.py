@@ -260,6 +260,8 @@ app.command("serve")(serve)
 
 from orechain.interfaces.cli_claims import claims_app  # noqa: E402, I001
 app.add_typer(claims_app, name="claims")
+from orechain.interfaces.cli_scenarios import simulate  # noqa: E402, I001
+app.command("simulate")(simulate)
 
 
 def main() -> None:
