@@ -14,7 +14,8 @@ from orechain.evidence import schema
 from orechain.evidence.store import Store
 
 __all__ = [
-    "deal_phases", "deals", "events", "facilities", "facility_owners", "facility_status", "governance",
+    "deal_milestones", "deal_parties", "deal_phases", "deals",
+    "events", "facilities", "facility_owners", "facility_status", "governance",
     "group_members", "links", "observations", "organisations", "ownership", "production", "sources",
 ]
 
@@ -62,12 +63,18 @@ def observations(store: Store, *, metric: str | Sequence[str] | None = None, com
 
 
 def production(store: Store, *, commodity: str | None = None, country: str | Sequence[str] | None = None,
-               year: int | Sequence[int] | None = None, metric: str = "mine_production") -> pd.DataFrame:
-    """Mine production (or ``metric='reserves'``) rows by country and year, every source kept."""
+               year: int | Sequence[int] | None = None, metric: str = "mine_production",
+               facilities: bool = False) -> pd.DataFrame:
+    """Mine production (or ``metric='reserves'``) rows by country and year, every source kept.
+
+    Country-level rows only by default; ``facilities=True`` returns the facility-level rows instead
+    (e.g. Mountain Pass's reported output), which must never be added to country totals.
+    """
     df = observations(store, metric=metric, commodity=commodity, country=country, year=year)
-    cols = ["commodity", "country", "year", "value", "value_text", "unit", "estimated", "quality", "source_id",
-            "publisher", "source_date", "note", "id"]
-    return df[cols].rename(columns={"id": "observation_id"})
+    df = df[df["facility"].notna()] if facilities else df[df["facility"].isna()]
+    cols = ["commodity", "country", "facility", "year", "value", "lower", "upper", "value_text", "unit",
+            "estimated", "quality", "source_id", "publisher", "source_date", "note", "id"]
+    return df[cols].rename(columns={"id": "observation_id"}).reset_index(drop=True)
 
 
 def organisations(store: Store) -> pd.DataFrame:
@@ -121,6 +128,24 @@ def deal_phases(store: Store, deal: str | None = None) -> pd.DataFrame:
     if deal is not None:
         stmt = stmt.where(t.c.deal == deal)
     return _frame(store, stmt.order_by(t.c.deal, t.c.seq))
+
+
+def deal_parties(store: Store, deal: str | None = None) -> pd.DataFrame:
+    """Deal parties with the organisation's name and controlling country."""
+    dp, org = schema.deal_parties, schema.organisations
+    stmt = select(dp.c.deal, dp.c.organisation, dp.c.role, org.c.name, org.c.country).join(
+        org, dp.c.organisation == org.c.id)
+    if deal is not None:
+        stmt = stmt.where(dp.c.deal == deal)
+    return _frame(store, stmt.order_by(dp.c.deal, dp.c.organisation))
+
+
+def deal_milestones(store: Store, deal: str | None = None) -> pd.DataFrame:
+    t = schema.deal_milestones
+    stmt = select(t)
+    if deal is not None:
+        stmt = stmt.where(t.c.deal == deal)
+    return _frame(store, stmt.order_by(t.c.deal, t.c.seq, t.c.date))
 
 
 def events(store: Store) -> pd.DataFrame:
