@@ -1,0 +1,148 @@
+"""Helpers for the reliability tests: a BACI-format trade file, its importer, worker processes, checks.
+
+The trade importer here is a test fixture that parses the BACI column layout (``t,i,j,k,v,q``: year,
+exporter and importer ISO numeric codes, HS6 product, value in thousand US$, quantity in tonnes) into the
+real ``trade_flows`` table through the real :func:`run_import`. ``trade_flows`` has no primary key, so a
+file imported twice would duplicate every row: exactly what the concurrency and kill tests must rule out.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from orechain.evidence import schema
+from orechain.evidence.errors import InputError
+from orechain.evidence.importers import Batch
+from orechain.evidence.model import Source, SourceId, SourceKind
+from orechain.evidence.names import countries
+from orechain.evidence.store import Store
+
+HERE = Path(__file__).resolve().parent
+WORKER = HERE / "worker.py"
+TRADE_KIND = "test-trade"
+BATCH_ROWS = 5000
+
+
+class TradeFileImporter:
+    """Imports a BACI-layout CSV into ``trade_flows`` (a test fixture, not a product importer)."""
+
+    kind = TRADE_KIND
+    description = "BACI-layout trade file (reliability tests)"
+
+    def source(self, path: Path) -> Source:
+        return Source(id=SourceId("test-trade-file"), publisher="orechain tests", title="synthetic trade file",
+                      kind=SourceKind.DATASET)
+
+    def batches(self, path: Path) -> Iterator[Batch]:
+        numeric = {c.numeric: c.code for c in countries() if c.numeric is not None}
+        rows: list[dict[str, object]] = []
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            for rec in reader:
+                line = reader.line_num
+                try:
+                    year, exp, imp = int(rec["t"]), int(rec["i"]), int(rec["j"])
+                    value, qty = float(rec["v"]), float(rec["q"])
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise InputError.one(path, line, None, f"bad number: {exc}") from exc
+                if exp not in numeric or imp not in numeric:
+                    raise InputError.one(path, line, "i" if exp not in numeric else "j", "unknown country code")
+                rows.append({"year": year, "exporter": numeric[exp], "importer": numeric[imp],
+                             "product": rec["k"], "value_kusd": value, "quantity_t": qty})
+                if len(rows) >= BATCH_ROWS:
+                    yield Batch(schema.trade_flows, rows, idempotent_keys=False)
+                    rows = []
+        if rows:
+            yield Batch(schema.trade_flows, rows, idempotent_keys=False)
+
+
+def write_trade_file(path: Path, rows: int, seed: int) -> Path:
+    """A deterministic BACI-layout file with ``rows`` rows; different seeds give different files."""
+    rng = random.Random(seed)
+    codes = sorted(c.numeric for c in countries() if c.numeric is not None)
+    products = ["280530", "284690", "261790", "811010", "810194", "850511"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["t", "i", "j", "k", "v", "q"])
+        for _ in range(rows):
+            w.writerow([rng.choice((2021, 2022, 2023)), rng.choice(codes), rng.choice(codes),
+                        rng.choice(products), round(rng.uniform(0.1, 5e4), 3), round(rng.uniform(0, 1e4), 3)])
+    return path
+
+
+def worker(*args: str, barrier: Path | None = None) -> subprocess.Popen[str]:
+    """Start ``worker.py`` in its own process (``import DB FILE...`` or ``load DB``)."""
+    cmd = [sys.executable, str(WORKER), *args]
+    if barrier is not None:
+        cmd += ["--barrier", str(barrier)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def start_together(jobs: list[tuple[str, ...]], barrier: Path, timeout: float = 120) -> list[subprocess.Popen[str]]:
+    """Start one worker per job and release them at the same moment, once all have started Python."""
+    barrier.mkdir(parents=True, exist_ok=True)
+    procs = [worker(*job, barrier=barrier) for job in jobs]
+    deadline = time.monotonic() + timeout
+    while len(list(barrier.glob("ready-*"))) < len(procs):
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            for p in procs:
+                p.kill()
+            raise RuntimeError(f"workers did not all start: {[p.communicate() for p in procs]}")
+        time.sleep(0.01)
+    (barrier / "go").touch()
+    return procs
+
+
+def wait_all(procs: list[subprocess.Popen[str]], timeout: float = 300) -> list[tuple[int, str, str]]:
+    deadline = time.monotonic() + timeout
+    out = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        out.append((p.returncode, stdout, stderr))
+    return out
+
+
+def consistency_problems(db: str) -> list[str]:
+    """Everything wrong with the database after a crash: corruption, dangling rows, partial imports."""
+    problems: list[str] = []
+    with Store.open(db, migrate=False) as store, store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            check = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+            if check != ["ok"]:
+                problems.append(f"integrity_check: {check[:5]}")
+            fk = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if fk:
+                problems.append(f"foreign_key_check: {fk[:5]}")
+        if "imports" not in set(conn.dialect.get_table_names(conn)):
+            return problems  # killed before the schema was committed: an empty database is consistent
+        imports = conn.execute(select(schema.imports.c.id, schema.imports.c.rows)).all()
+        for import_id, rows in imports:
+            n = conn.execute(select(func.count()).select_from(schema.trade_flows)
+                             .where(schema.trade_flows.c.import_id == import_id)).scalar_one()
+            if n != rows:
+                problems.append(f"import {import_id} records {rows} rows but {n} are stored")
+        orphans = conn.execute(text(
+            "SELECT count(*) FROM trade_flows WHERE import_id NOT IN (SELECT id FROM imports)")).scalar_one()
+        if orphans:
+            problems.append(f"{orphans} trade rows belong to no recorded import")
+        dup = conn.execute(text(
+            "SELECT count(*) FROM (SELECT kind, sha256 FROM imports GROUP BY kind, sha256 HAVING count(*) > 1) d"
+        )).scalar_one()
+        if dup:
+            problems.append(f"{dup} files recorded as imported more than once")
+    return problems
+
+
+def table_counts(db: str) -> dict[str, int]:
+    with Store.open(db, migrate=False) as store:
+        return store.counts()
