@@ -52,8 +52,8 @@ _GROUP = (r"(?:the\s+)?(?:government|officials|(?:government|company|industry|se
           r"officials|experts|analysts|sources|critics|executives|the\s+company|the\s+ministry|observers|"
           r"investors|the\s+state|authorities)")
 _ATTRIBUTION = (
-    re.compile(rf"\baccording\s+to\s+(?:the\s+)?(?:a\s+)?(?P<a>{_NAME}|{_GROUP})"),
-    re.compile(rf"\b(?:as\s+)?(?:reported|cited|quoted|estimated)\s+by\s+(?:the\s+)?(?P<a>{_NAME}|{_GROUP})"),
+    re.compile(rf"\b(?i:according\s+to\s+(?:the\s+)?(?:a\s+)?)(?P<a>{_NAME}|{_GROUP})"),
+    re.compile(rf"\b(?i:(?:as\s+)?(?:reported|cited|quoted|estimated)\s+by\s+(?:the\s+)?)(?P<a>{_NAME}|{_GROUP})"),
     re.compile(rf"(?P<a>{_NAME}|{_GROUP})\s+(?:has\s+|have\s+)?(?:said|says|say|stated|states|told|reported|"
                r"reports|estimates?|estimated|claimed|claims?|asserts?|asserted|believes?|believe|noted|notes|"
                r"warned|warns?|pointed\s+out|point\s+out|declared|announced|suggests?|suggested|calculates?|"
@@ -105,11 +105,11 @@ class Claim:
 
 
 def _attribution(sentence: str) -> str | None:
-    for pat in _ATTRIBUTION:
+    for i, pat in enumerate(_ATTRIBUTION):
         for m in pat.finditer(sentence):
             a = m.group("a").strip()
             first = a.split()[0] if a.split() else ""
-            if _NOT_SPEAKER.match(first):
+            if i == len(_ATTRIBUTION) - 1 and _NOT_SPEAKER.match(first):
                 continue
             return re.sub(r"[’']s$", "", a)
     return None

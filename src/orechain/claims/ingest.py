@@ -97,9 +97,8 @@ def repair_text(raw: str) -> tuple[str, int]:
     if not n_thai:
         return text, repairs
     lead = sum(1 for r in thai for c in r if c in _LEAD_CHARS)
-    letters = sum(1 for c in text if c.isalpha())
-    if lead / n_thai < 0.5 or n_thai / max(letters, 1) > 0.05:
-        return text, repairs  # real Thai text, not mojibake
+    if lead / n_thai < 0.5 or n_thai / len(thai) > 2.5:
+        return text, repairs  # real Thai text (long runs of ordinary letters), not mojibake
     out: list[str] = []
     i = 0
     n = len(text)

@@ -144,6 +144,17 @@ def grade(df: pd.DataFrame) -> pd.DataFrame:
         out["grade"] = pd.Series(dtype=str)
         return out
     low, high = _interval_arrays(out)
+    # Corroboration compares the figures themselves: an open bound ("up to $68 trillion") does not
+    # corroborate $6 trillion even though it does not contradict it, and a vague "trillions" corroborates nothing.
+    qual = out["qualifier"].to_numpy()
+    val = out["base_value"].to_numpy(dtype=float)
+    step = (out["precision"].fillna(0.0) * out["base_value"] / out["value"].where(out["value"] != 0)).fillna(0.0)
+    open_bound = np.isin(qual, ["up_to", "under", "nearly", "at_least", "over"])
+    low = np.where(open_bound, val - step.to_numpy(), low)
+    high = np.where(open_bound, val + step.to_numpy(), high)
+    vague = qual == "vague"
+    low = np.where(vague, np.nan, low)
+    high = np.where(vague, np.nan, high)
     out["_lo"], out["_hi"] = low, high
     out["_src"] = out["publisher"].fillna(out["document"])
     counts = np.zeros(len(out), dtype=int)
@@ -152,7 +163,7 @@ def grade(df: pd.DataFrame) -> pd.DataFrame:
         lo, hi, src = g["_lo"].to_numpy(), g["_hi"].to_numpy(), g["_src"].to_numpy()
         agree = (lo[:, None] <= hi[None, :]) & (lo[None, :] <= hi[:, None])
         for k, idx in enumerate(g.index):
-            counts[pos[idx]] = len(set(src[agree[k]]))
+            counts[pos[idx]] = len(set(src[agree[k]])) if not np.isnan(lo[k]) else 1
     out["independent_sources"] = counts
     ev = out.get("evidence_agrees", pd.Series(0, index=out.index))
     out["grade"] = [f"{lad}; sources {n}; evidence {int(e)}; {pl}"
