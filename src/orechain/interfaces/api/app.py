@@ -17,7 +17,9 @@ from orechain.evidence.store import Store
 from orechain.interfaces.api.cache import CacheMiddleware, ResponseCache, data_version_probe
 from orechain.interfaces.api.common import ApiContext, context
 from orechain.interfaces.api.errors import install_error_handlers
-from orechain.interfaces.api.routers import evidence
+from orechain.interfaces.api.jobs import JobManager
+from orechain.interfaces.api.limits import BodyLimitMiddleware
+from orechain.interfaces.api.routers import evidence, scenarios
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -25,10 +27,13 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped: bool = True,
-               cache_entries: int = 2048, dashboard: bool = True) -> FastAPI:
+               cache_entries: int = 2048, dashboard: bool = True, job_workers: int = 2, job_queue: int = 8,
+               job_timeout_s: float = 120.0) -> FastAPI:
     """An app serving the store at ``db`` (default: ``$ORECHAIN_DB`` or the per-user database).
 
     A new, empty database gets the shipped evidence base when ``load_shipped`` is true, as the CLI does.
+    Scenario jobs run in a pool of ``job_workers`` threads with at most ``job_queue`` waiting, and stop
+    after ``job_timeout_s`` seconds.
     """
     from importlib.metadata import version
 
@@ -45,10 +50,13 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
                               "JSON or CSV by the Accept header. Every error has the body "
                               '`{"error": {"status", "code", "message", "details"}}`.')
     cache = ResponseCache(data_version_probe(store.url), cache_entries)
-    app.state.orechain = ApiContext(store=store, cache=cache)
+    jobs = JobManager(workers=job_workers, max_queued=job_queue, timeout_s=job_timeout_s)
+    app.state.orechain = ApiContext(store=store, cache=cache, extras={"jobs": jobs})
     app.add_middleware(CacheMiddleware, cache=cache, prefix=API_PREFIX + "/")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=2 * scenarios.MAX_YAML_BYTES + 4096)
     install_error_handlers(app)
     app.include_router(evidence.router, prefix=API_PREFIX, tags=["evidence"])
+    app.include_router(scenarios.router, prefix=API_PREFIX, tags=["scenarios"])
 
     @app.get(API_PREFIX, tags=["meta"], summary="What this API offers")
     async def api_index(request: Request) -> dict[str, Any]:

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from test_evidence_api import assert_error
+
+from orechain.evidence.shipped import load_into
+from orechain.evidence.store import Store
+from orechain.interfaces.api import create_app
+
+JOBS = "/api/v1/scenarios/jobs"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The built-in scenarios name shipped facilities, so these tests use the shipped evidence base."""
+    db = tmp_path_factory.mktemp("jobs") / "shipped.db"
+    with Store.open(db) as store:
+        load_into(store)
+    app = create_app(db=db, load_shipped=False, job_workers=1, job_queue=2, job_timeout_s=60)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+    app.state.orechain.store.close()
+
+
+def builtin(c: TestClient, name: str = "us-magnets-2030") -> str:
+    text: str = c.get(f"/api/v1/scenarios/builtin/{name}").json()["yaml"]
+    return text
+
+
+def wait(c: TestClient, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        st: dict[str, Any] = c.get(f"{JOBS}/{job_id}").json()
+        assert 0.0 <= st["progress"] <= 1.0
+        if st["state"] not in ("queued", "running"):
+            return st
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still running after {timeout} s")
+
+
+def test_submit_poll_fetch_and_cache_by_content_hash(shipped: TestClient) -> None:
+    names = shipped.get("/api/v1/scenarios/builtin").json()["data"]
+    assert "pakistan-us" in names
+    text = builtin(shipped)
+    first = shipped.post(JOBS, json={"yaml": text, "scenarios": 2000, "seed": 7})
+    assert first.status_code == 202, first.text
+    job = first.json()
+    assert job["cached"] is False and len(job["content_hash"]) == 64
+    st = wait(shipped, job["id"])
+    assert st["state"] == "done" and st["progress"] == 1.0 and st["scenarios_done"] == 2000
+    res = shipped.get(f"{JOBS}/{job['id']}/result").json()["result"]
+    assert res["scenarios"] == 2000 and res["seed"] == 7
+    flow = [r for r in res["fan"] if r["metric"] == "flow"]
+    assert flow and all(r["p5"] <= r["p50"] <= r["p95"] for r in flow)
+    # the same scenario with comments and another key order is the same content: the same job comes back
+    reordered = "# a comment\n" + text
+    again = shipped.post(JOBS, json={"yaml": reordered, "scenarios": 2000, "seed": 7})
+    assert again.status_code == 200 and again.json()["cached"] is True and again.json()["id"] == job["id"]
+    # another seed is another job
+    other = shipped.post(JOBS, json={"yaml": text, "scenarios": 2000, "seed": 8}).json()
+    assert other["id"] != job["id"] and other["content_hash"] != job["content_hash"]
+    wait(shipped, other["id"])
+
+
+def test_invalid_scenarios_are_4xx_and_never_jobs(shipped: TestClient) -> None:
+    assert_error(shipped.post(JOBS, json={"yaml": "name: [unclosed", "scenarios": 1000}), 422)
+    err = assert_error(shipped.post(JOBS, json={"yaml": "name: x\nstart: tomorrow\n", "scenarios": 1000}), 422)
+    assert err["details"] and all("message" in p for p in err["details"])
+    bad_field = builtin(shipped).replace("horizon:", "horizon_typo:", 1)
+    err = assert_error(shipped.post(JOBS, json={"yaml": bad_field}), 422)
+    assert any(p.get("line") for p in err["details"])
+    assert_error(shipped.post(JOBS, json={"yaml": "- a list\n- not a mapping\n"}), 422)
+    assert_error(shipped.post(JOBS, json={"yaml": builtin(shipped), "scenarios": 10**9}), 422)
+    assert_error(shipped.post(JOBS, json={"yaml": builtin(shipped), "scenarios": "many"}), 422)
+    assert_error(shipped.post(JOBS, json={"scenarios": 1000}), 422)
+    assert_error(shipped.post(JOBS, content=b"not json", headers={"content-type": "application/json"}), 422)
+    # oversized: refused by the declared length before the body is read, or by the field's limit
+    assert_error(shipped.post(JOBS, json={"yaml": "a: " + "x" * 300_000}), 413)
+    assert_error(shipped.post(JOBS, json={"yaml": "a: " + "x" * 70_000}), 422)
+    assert_error(shipped.get("/api/v1/scenarios/builtin/no-such"), 404)
+    assert_error(shipped.get(f"{JOBS}/{'0' * 32}"), 404)
+    assert_error(shipped.get(f"{JOBS}/{'0' * 32}/result"), 404)
+    assert_error(shipped.get(f"{JOBS}/not-a-job-id"), 422)
+
+
+def test_a_job_past_its_deadline_stops_and_says_so(tmp_path: Path) -> None:
+    from orechain.interfaces.api.jobs import JobManager, JobState
+
+    jm = JobManager(workers=1, timeout_s=0.05)
+
+    def slow(progress: Any) -> dict[str, Any]:
+        for _ in range(1000):  # an engine reporting progress block by block
+            time.sleep(0.01)
+            progress(1)
+        return {}
+
+    job, _ = jm.submit("k", 1000, slow)
+    end = time.monotonic() + 10
+    while job.state in (JobState.QUEUED, JobState.RUNNING) and time.monotonic() < end:
+        time.sleep(0.01)
+    assert job.state is JobState.TIMED_OUT and job.result is None
+    assert job.error and "time limit" in job.error and 0 < job.done < 1000
+    # a timed-out key is not served from the cache: submitting it again starts a new job
+    again, cached = jm.submit("k", 1000, lambda progress: {})
+    assert not cached and again.id != job.id
+    jm.shutdown()
+
+
+def test_a_full_queue_answers_503_not_a_hang() -> None:
+    from orechain.interfaces.api.jobs import JobManager, QueueFull
+
+    jm = JobManager(workers=1, max_queued=1, timeout_s=5)
+    gate = __import__("threading").Event()
+    jm.submit("a", 1, lambda p: (gate.wait(5), {})[1])  # occupies the single worker
+    time.sleep(0.05)
+    jm.submit("b", 1, lambda p: {})  # waits
+    with pytest.raises(QueueFull):
+        jm.submit("c", 1, lambda p: {})
+    gate.set()
+    jm.shutdown()
