@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from orechain.analytics.errors import AnalyticsInputError
 from orechain.analytics.network import (
+    UNIT_FACTORS,
     build_network,
     independent_capacity,
     independent_capacity_lp,
+    random_network,
     trace,
 )
 
@@ -101,30 +103,7 @@ def test_missing_capacity_is_listed() -> None:
     assert net.missing_capacity == ("m_pak",)
 
 
-def random_network(seed: int, n: int, n_countries: int = 6, link_frac: float = 0.2
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A random layered network: ``n`` facilities over five stages, random capacities and countries, and
-    some known links between consecutive stages."""
-    rng = np.random.default_rng(seed)
-    stages = ["mining", "beneficiation", "separation", "metal", "magnet"]
-    st_idx = np.sort(rng.integers(0, 5, n))
-    st_idx[:5] = np.arange(5)
-    countries = np.array([f"C{i:02d}" for i in range(n_countries)])
-    fac = pd.DataFrame({"id": [f"f{i}" for i in range(n)], "stage": [stages[s] for s in st_idx],
-                        "country": rng.choice(countries, n), "controller": rng.choice(countries, n),
-                        "capacity": rng.uniform(0, 100, n).round(3), "capacity_unit": "t"})
-    ups, downs = [], []
-    for i in range(n):
-        if st_idx[i] < 4 and rng.random() < link_frac:
-            cand = np.flatnonzero(st_idx == st_idx[i] + 1)
-            for j in rng.choice(cand, size=min(len(cand), int(rng.integers(1, 3))), replace=False):
-                ups.append(f"f{i}")
-                downs.append(f"f{j}")
-    return fac, pd.DataFrame({"upstream": ups, "downstream": downs})
-
-
-ALL_FACTORS = pd.DataFrame({"stage": ["mining", "beneficiation", "separation", "metal", "magnet"],
-                            "capacity_unit": ["t"] * 5, "factor": [1.0] * 5})
+ALL_FACTORS = UNIT_FACTORS
 
 
 @settings(max_examples=25, deadline=None)

@@ -45,6 +45,7 @@ from orechain.analytics.errors import AnalyticsInputError
 
 __all__ = [
     "CHAIN",
+    "UNIT_FACTORS",
     "CapacityResult",
     "Network",
     "TraceResult",
@@ -52,6 +53,7 @@ __all__ = [
     "build_network",
     "independent_capacity",
     "independent_capacity_lp",
+    "random_network",
     "trace",
 ]
 
@@ -406,8 +408,13 @@ def _supplier_weights(net: Network) -> tuple[pd.DataFrame, np.ndarray, np.ndarra
     return w, has_in, open_sup
 
 
-def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None, paths: bool = True) -> TraceResult:
-    """Trace the consumer's supply back from the final stage to the mines (see the module docstring)."""
+def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None, paths: bool = True,
+          max_path_rows: int = 2_000_000) -> TraceResult:
+    """Trace the consumer's supply back from the final stage to the mines (see the module docstring).
+
+    Path shares are exact and every path is kept, so their bookkeeping grows with (paths x facilities);
+    past ``max_path_rows`` intermediate rows it raises :class:`AnalyticsInputError` rather than cut paths
+    (use ``paths=False`` for the stage shares alone on very large networks)."""
     f = net.facilities
     n = len(f)
     cap = f["capacity"].to_numpy(dtype=float)
@@ -452,6 +459,10 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
         if len(mk) and sup_cap > 0:
             agg = mk.groupby("path", sort=False)["share"].sum()
             sup_idx = np.flatnonzero(sup)
+            if len(agg) * len(sup_idx) > max_path_rows:
+                raise AnalyticsInputError("trace", [
+                    f"path shares need {len(agg) * len(sup_idx):,} rows (> {max_path_rows:,}) at stage "
+                    f"{net.stages[lev - 1]}; use paths=False (stage shares only) or raise max_path_rows"])
             parts.append(pd.DataFrame({
                 "path": [(*p, hosts[u]) for p in agg.index for u in sup_idx],
                 "fac": np.tile(sup_idx, len(agg)),
@@ -459,6 +470,10 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
         ended.append(here[lost[here["fac"].to_numpy()]].assign(path=lambda d: [(*p, "?") for p in d["path"]]))
         nxt = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else cur.iloc[:0]
         cur = nxt.groupby(["path", "fac"], sort=False)["share"].sum().reset_index()
+        if len(cur) > max_path_rows:
+            raise AnalyticsInputError("trace", [
+                f"path shares need more than {max_path_rows:,} intermediate rows at stage {net.stages[lev - 1]}; "
+                "use paths=False (stage shares only) or raise max_path_rows"])
     fs = f[["id", "stage", "host", "controller", "capacity"]].assign(share=x)
     rows = []
     for stage, g in fs.groupby("stage", sort=False):
@@ -493,3 +508,32 @@ def stage_summary(result: TraceResult, countries: Mapping[str, str] | None = Non
     if countries:
         out = out.rename(columns=countries, level=1)
     return out
+
+
+def random_network(seed: int, n: int, *, n_countries: int = 6, link_frac: float = 0.2
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded random layered network for tests and benchmarks: ``n`` facilities over the five chain
+    stages (each stage present), capacities uniform in 0-100 t, random host and controlling countries
+    ``C00``.., and known links from a ``link_frac`` of facilities to one or two of the next stage."""
+    rng = np.random.default_rng(seed)
+    st_idx = np.sort(rng.integers(0, len(CHAIN), n))
+    st_idx[: len(CHAIN)] = np.arange(len(CHAIN))
+    st_idx = np.sort(st_idx)
+    countries = np.array([f"C{i:02d}" for i in range(n_countries)])
+    fac = pd.DataFrame({"id": [f"f{i}" for i in range(n)], "stage": [CHAIN[s] for s in st_idx],
+                        "country": rng.choice(countries, n), "controller": rng.choice(countries, n),
+                        "capacity": rng.uniform(0, 100, n).round(3), "capacity_unit": "t"})
+    by_stage = [np.flatnonzero(st_idx == s) for s in range(len(CHAIN))]
+    ups: list[str] = []
+    downs: list[str] = []
+    pick = np.flatnonzero((st_idx < len(CHAIN) - 1) & (rng.random(n) < link_frac))
+    for i in pick:
+        cand = by_stage[st_idx[i] + 1]
+        for j in rng.choice(cand, size=min(len(cand), int(rng.integers(1, 3))), replace=False):
+            ups.append(f"f{i}")
+            downs.append(f"f{j}")
+    return fac, pd.DataFrame({"upstream": ups, "downstream": downs})
+
+
+UNIT_FACTORS = pd.DataFrame({"stage": list(CHAIN), "capacity_unit": ["t"] * len(CHAIN), "factor": [1.0] * len(CHAIN)})
+"""Factor 1 at every stage for capacities already on a common basis in plain tonnes (tests, benchmarks)."""
