@@ -51,17 +51,18 @@ class Importer(Protocol):
 def _bulk_insert(conn: Connection, batch: Batch, import_id: int) -> int:
     cols = list(batch.columns)
     rows: list[tuple[Any, ...]] = batch.tuples
-    if "import_id" in batch.table.c and "import_id" not in cols:
-        cols.append("import_id")
-        rows = [(*t, import_id) for t in rows]
     if not rows:
         return 0
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+    with_id = "import_id" in batch.table.c and "import_id" not in cols
     if mark is None:  # pragma: no cover - other drivers: the portable (slower) path
-        conn.execute(batch.table.insert(), [dict(zip(cols, r, strict=True)) for r in rows])
+        extra = {"import_id": import_id} if with_id else {}
+        conn.execute(batch.table.insert(), [{**dict(zip(cols, r, strict=True)), **extra} for r in rows])
         return len(rows)
-    sql = f"INSERT INTO {batch.table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
-    conn.exec_driver_sql(sql, rows)
+    # import_id is the same int for every row: written as a literal, not appended to each tuple
+    names = ", ".join(cols + (["import_id"] if with_id else []))
+    values = ", ".join([mark] * len(cols) + ([str(int(import_id))] if with_id else []))
+    conn.exec_driver_sql(f"INSERT INTO {batch.table.name} ({names}) VALUES ({values})", rows)
     return len(rows)
 
 

@@ -196,8 +196,20 @@ class WgiImporter:
     kind = "wgi"
     description = "World Bank Worldwide Governance Indicators CSV (long table or DataBank download)"
 
+    def __init__(self) -> None:
+        self._memo: tuple[tuple[str, int, int], tuple[list[dict[str, Any]], int]] | None = None
+
+    def _parse(self, path: Path) -> tuple[list[dict[str, Any]], int]:
+        """Parsed once per file version: ``source`` and ``batches`` both need it (and warn once)."""
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        if self._memo is None or self._memo[0] != key:
+            self._memo = (key, parse_wgi(path))
+        rows, last = self._memo[1]
+        return [dict(r) for r in rows], last
+
     def source(self, path: Path) -> Source:
-        _, last = parse_wgi(path)
+        _, last = self._parse(path)
         return Source(id=SourceId(_source_id(last)), publisher="World Bank",
                       title=f"Worldwide Governance Indicators (data to {last})", date=None,
                       url="https://www.worldbank.org/en/publication/worldwide-governance-indicators",
@@ -205,7 +217,8 @@ class WgiImporter:
                       notes=f"Imported from {path.name}")
 
     def batches(self, path: Path) -> Iterator[Batch]:
-        rows, last = parse_wgi(path)
+        rows, last = self._parse(path)
+        self._memo = None
         source_id = _source_id(last)
         for r in rows:
             r["source_id"] = source_id
