@@ -122,17 +122,27 @@ def data_import(
     kind: Annotated[str, typer.Argument(help="usgs-mcs, usgs-mcs-salient, wmd, baci, wgi")],
     files: Annotated[list[Path], typer.Argument(help="Files to import, each in its own transaction.")],
     db: DbOpt = None,
+    codes: Annotated[Optional[Path], typer.Option(help="baci: country_codes_V*.csv (default: the one beside "  # noqa: UP045
+                                                  "the file, else ISO numeric + BACI exceptions)")] = None,
 ) -> None:
     """Import real data files. Each file is one transaction; a file already imported changes nothing.
 
     Examples:
       orechain data import usgs-mcs ../shared/data/usgs-mcs/mcs2024-raree_world.csv
       orechain data import wgi wgi_political_stability_pv.csv
-      orechain data import baci BACI_HS22_Y2023_V202501.csv --db postgresql://localhost/orechain
+      orechain data import baci BACI_HS22_Y2023_V202501.csv --codes country_codes_V202501.csv
+    See docs/importers.md for each format.
     """
     from orechain.evidence.importers import IMPORTERS, run_import
 
     importer = IMPORTERS.get(kind)
+    if codes is not None:  # only BACI has a companion file
+        from orechain.evidence.importers.baci import BaciImporter
+
+        if kind != "baci":
+            err.print("[red]error:[/red] --codes applies to baci only")
+            raise typer.Exit(2)
+        importer = BaciImporter(codes=codes)
     if importer is None:
         err.print(f"[red]error:[/red] unknown import kind {kind!r}; known: {', '.join(sorted(IMPORTERS))}")
         raise typer.Exit(2)
