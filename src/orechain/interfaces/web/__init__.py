@@ -29,6 +29,7 @@ _env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=sele
 # (path, navigation label, template); pages with an id are reached from the others
 PAGES: list[tuple[str, str, str]] = [
     ("/map", "Corridor map", "map.html"),
+    ("/scenarios", "Scenarios", "scenarios.html"),
     ("/deals", "Deals", "deals.html"),
     ("/sources", "Sources", "sources.html"),
 ]
