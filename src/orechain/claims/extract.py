@@ -104,8 +104,17 @@ class Claim:
         return q.interval()
 
 
+_VERB = re.compile(r"\b(?:said|says|say|stated|states|told|reported|reports|estimates?|estimated|claimed|claims?|"
+                   r"asserts?|asserted|believes?|believe|noted|notes|warned|warns?|pointed|point|declared|"
+                   r"announced|suggests?|suggested|calculates?|puts?|put)\b")
+
+
 def _attribution(sentence: str) -> str | None:
+    low = sentence.lower()
+    verb = _VERB.search(sentence)
     for i, pat in enumerate(_ATTRIBUTION):
+        if (i == 0 and "according" not in low) or (i == 1 and " by " not in low) or (i == 2 and verb is None):
+            continue  # cheap tests first: these patterns backtrack on long sentences
         for m in pat.finditer(sentence):
             a = m.group("a").strip()
             first = a.split()[0] if a.split() else ""

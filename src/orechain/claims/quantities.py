@@ -135,6 +135,7 @@ _BASE: dict[str, tuple[float, str]] = {
 }
 
 
+@lru_cache(maxsize=512)
 def to_base(unit: str) -> tuple[float, str]:
     """(factor, base unit) that turn a value in ``unit`` into the base unit of its kind."""
     if unit in _BASE:
@@ -359,11 +360,52 @@ _PRIORITY = {"money": 0, "price": 0, "grade": 1, "share": 2, "mass": 3, "rate": 
 _NOT_AFTER = re.compile(r"^[-\w]*(?:th|st|nd|rd)\b")
 
 
+_TOK = re.compile(r"[A-Za-z]+|\d+|[$€£¥]")
+_NUMBER_WORDS = frozenset(w for w in _WORDS if " " not in w)
+_CURRENCY_TOKENS = frozenset({"us", "u", "usd", "rs", "pkr", "rmb", "cny", "eur", "gbp", "au", "ca", "c", "a"})
+_VAGUE_WORDS = frozenset({"hundreds", "tens", "several", "trillions", "billions", "millions"})
+
+
+def _anchors(text: str) -> dict[str, list[int]]:
+    """Start positions worth trying each kind of pattern at (a full regex scan of every position is slow)."""
+    out: dict[str, list[int]] = {"digit": [], "word": [], "article": [], "currency": [], "vague": []}
+    for m in _TOK.finditer(text):
+        t, pos = m.group(0), m.start()
+        c = t[0]
+        if c.isdigit():
+            if pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] in ".,"):
+                out["digit"].append(pos)
+            continue
+        if c in "$€£¥":
+            out["currency"].append(pos)
+            continue
+        low = t.lower()
+        if low in _NUMBER_WORDS:
+            out["word"].append(pos)
+        elif low in ("a", "an"):
+            out["article"].append(pos)
+        if low in _CURRENCY_TOKENS:
+            out["currency"].append(pos)
+        if low in _VAGUE_WORDS:
+            out["vague"].append(pos)
+    return out
+
+
+_ANCHOR_KINDS = {"money": ("currency", "digit"), "grade": ("digit",), "percent": ("digit", "word"),
+                 "mass": ("digit",), "distance": ("digit", "word"), "ratio": ("digit", "word"),
+                 "duration": ("digit", "word", "article"), "count": ("digit", "word", "article"), "vague": ("vague",)}
+
+
 def find_quantities(text: str) -> list[Quantity]:
-    """Every quantity in ``text``, in order, overlapping matches resolved (longest, then by kind)."""
+    """Every quantity in ``text``, in order, overlapping matches resolved (by kind, then longest)."""
     found: list[Quantity] = []
+    anchors = _anchors(text)
     for kind, pattern in _patterns():
-        for m in pattern.finditer(text):
+        starts = sorted({p for a in _ANCHOR_KINDS[kind] for p in anchors[a]})
+        for pos in starts:
+            m = pattern.match(text, pos)
+            if m is None:
+                continue
             prev = text[m.start() - 1] if m.start() > 0 else " "
             if (prev.isalnum() or prev in "-/.") and text[m.start()] not in "$€£¥":
                 continue  # inside a word or a code ("NI 43-101", "COVID-19", "v2.0")

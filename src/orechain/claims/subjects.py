@@ -76,7 +76,7 @@ class NameTable:
     """Finds entity mentions by their variants: longest match wins; short or acronym variants match case."""
 
     def __init__(self, entries: Iterable[tuple[str, Entity]]) -> None:
-        self._first: dict[str, list[tuple[int, str, bool, Entity]]] = {}
+        self._first: dict[str, list[tuple[int, tuple[str, ...], str, bool, Entity]]] = {}
         self.entities: dict[tuple[str, str], Entity] = {}
         seen: set[tuple[str, str]] = set()
         for variant, ent in entries:
@@ -86,23 +86,24 @@ class NameTable:
                 continue
             seen.add((variant.lower(), ent.kind))
             self.entities[(ent.kind, ent.id)] = ent
-            self._first.setdefault(toks[0].lower(), []).append((len(toks), _squeeze(variant), _case_sensitive(variant),
-                                                               ent))
+            self._first.setdefault(toks[0].lower(), []).append(
+                (len(toks), tuple(t.lower() for t in toks), _squeeze(variant), _case_sensitive(variant), ent))
         for lst in self._first.values():
             lst.sort(key=lambda t: -t[0])
 
     def find(self, text: str) -> list[Mention]:
         """Every mention in ``text``, in order, without overlaps."""
         toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+        lows = [t[2].lower() for t in toks]
         out: list[Mention] = []
         i = 0
         first = self._first
         while i < len(toks):
-            cands = first.get(toks[i][2].lower())
+            cands = first.get(lows[i])
             step = 1
             if cands:
-                for n, variant, cs, ent in cands:
-                    if i + n > len(toks):
+                for n, vtoks, variant, cs, ent in cands:
+                    if i + n > len(toks) or (n > 1 and tuple(lows[i:i + n]) != vtoks):
                         continue
                     start, end = toks[i][0], toks[i + n - 1][1]
                     span = _squeeze(text[start:end])
@@ -115,7 +116,7 @@ class NameTable:
 
     def with_entities(self, entries: Iterable[tuple[str, Entity]]) -> NameTable:
         """A new table with more entries (e.g. the evidence base's organisations and facilities)."""
-        mine = [(variant, ent) for lst in self._first.values() for _, variant, _, ent in lst]
+        mine = [(variant, ent) for lst in self._first.values() for _, _, variant, _, ent in lst]
         return NameTable([*mine, *entries])
 
     def deals(self) -> list[Entity]:
