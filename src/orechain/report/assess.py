@@ -44,6 +44,7 @@ SECTIONS: list[SectionEntry] = [
     "orechain.report.sections.evidence:lifecycle",
     "orechain.report.sections.evidence:export_controls",
     "orechain.report.sections.evidence:pakistan_facts",
+    "orechain.report.sections.claims",
 ]
 
 TITLE = "Pakistan–US critical minerals: first assessment"
