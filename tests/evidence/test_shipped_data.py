@@ -172,8 +172,11 @@ def test_chinese_control_of_plants_abroad_is_attributable(ds: Dataset) -> None:
 def test_conflicting_capacities_are_observations_beside_the_facility(ds: Dataset) -> None:
     eneabba = next(f for f in ds.facilities if f.id == "iluka-eneabba-refinery")
     assert eneabba.capacity is not None
-    (obs,) = [o for o in ds.observations if o.metric == "capacity" and o.facility == "iluka-eneabba-refinery"]
-    assert obs.lower == 12_100 and obs.upper == 23_000
+    caps = [o for o in ds.observations if o.metric == "capacity" and o.facility == "iluka-eneabba-refinery"]
+    # two sources, two figures: neither is averaged away, and the facility shows the lower one
+    assert len({o.source_id for o in caps}) == len(caps) == 2
+    assert {(o.lower, o.upper) for o in caps} == {(12_100, 18_400), (None, 23_000)}
+    assert eneabba.capacity == 12_100
 
 
 def test_export_control_suspension(ds: Dataset) -> None:
@@ -224,3 +227,18 @@ def test_shipped_usgs_rows_match_what_the_importer_reads_from_the_real_files(ds:
             assert row["value"] == o.value, (o.source_id, o.metric, o.commodity, o.country, o.year)
         else:
             assert row["lower"] == o.lower, (o.source_id, o.metric, o.commodity, o.country, o.year)
+
+
+def test_only_the_listed_facilities_still_rest_on_recall(ds: Dataset) -> None:
+    """The data card lists the facilities whose existence or location still rests on recall; each says so."""
+    recalled = {f.id: f for f in ds.facilities if f.source_id == "company-websites-recalled"}
+    assert set(recalled) == {"ningbo-yunsheng-magnet", "shin-etsu-takefu-separation", "proterial-kumagaya-magnet"}
+    assert all("unconfirmed" in (f.notes or "") for f in recalled.values())
+
+
+def test_wealth_claims_are_claims_and_grades_are_not_ore(ds: Dataset) -> None:
+    claims = [o for o in ds.observations if o.metric == "mineral_wealth_claim"]
+    assert {o.value for o in claims if o.value is not None} >= {6, 6.1, 8}
+    assert all(o.quality is Quality.UNCONFIRMED for o in claims)
+    (ree,) = [o for o in ds.observations if o.metric == "stream_sediment_ree" and o.country == "PAK"]
+    assert (ree.lower, ree.upper, ree.unit) == (10.22, 1403.1, "mg/kg") and ree.quality is Quality.SECONDARY
