@@ -19,7 +19,7 @@ from orechain.interfaces.api.common import ApiContext, context
 from orechain.interfaces.api.errors import install_error_handlers
 from orechain.interfaces.api.jobs import JobManager
 from orechain.interfaces.api.limits import BodyLimitMiddleware
-from orechain.interfaces.api.routers import evidence, scenarios
+from orechain.interfaces.api.routers import analytics, evidence, scenarios
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -56,6 +56,7 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
     app.add_middleware(BodyLimitMiddleware, max_bytes=2 * scenarios.MAX_YAML_BYTES + 4096)
     install_error_handlers(app)
     app.include_router(evidence.router, prefix=API_PREFIX, tags=["evidence"])
+    app.include_router(analytics.router, prefix=API_PREFIX, tags=["analytics"])
     app.include_router(scenarios.router, prefix=API_PREFIX, tags=["scenarios"])
 
     @app.get(API_PREFIX, tags=["meta"], summary="What this API offers")
