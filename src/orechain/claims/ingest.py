@@ -300,6 +300,10 @@ _EN_STOP = frozenset(("the", "and", "of", "to", "in", "a", "is", "that", "for", 
                      "but", "will", "their", "they", "he", "she", "his", "her", "were", "been", "more", "than",
                      "also", "said"))
 
+_OTHER_STOP = frozenset(("el", "la", "los", "las", "que", "y", "en", "un", "una", "por", "con", "para", "del", "le",
+                         "les", "des", "et", "est", "une", "du", "der", "die", "und", "das", "ist", "nicht", "mit",
+                         "den", "il", "di", "che", "per", "non", "da", "em", "os", "um", "uma", "se", "su", "al"))
+
 
 def is_english(text: str) -> tuple[bool, str]:
     """(is English, note): a stop-word share test for Latin text, a script test for the rest."""
@@ -319,7 +323,10 @@ def is_english(text: str) -> tuple[bool, str]:
     if len(words) < 8:
         return True, "too short to tell the language; taken as English"
     share = sum(1 for w in words if w in _EN_STOP) / len(words)
-    if share < 0.12:
+    other = sum(1 for w in words if w in _OTHER_STOP) / len(words)
+    if other > share and other >= 0.1:
+        return False, f"Latin script with {other:.0%} Spanish/French/German/Italian/Portuguese function words"
+    if share < 0.12 and len(words) >= 40:
         return False, f"Latin script but only {share:.0%} English function words"
     return True, ""
 
@@ -457,10 +464,13 @@ class _Batch:
     def flush(self) -> list[IngestResult]:
         from orechain.claims import ledger, tables
 
-        if not self.progress and not self.pending:
+        if not self.results:
             return []
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         prog = tables.ingest_progress
+        if not self.pending and not self.progress:  # only failures of single files: nothing to write
+            out, self.results = self.results, []
+            return out
         with self.store.transaction() as conn:
             seen = {r[0] for r in conn.execute(select(tables.documents.c.id).where(
                 tables.documents.c.id.in_([d.id for d, _ in self.pending])))} if self.pending else set()

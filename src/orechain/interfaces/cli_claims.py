@@ -106,8 +106,8 @@ def claims_subjects(db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: O
 
 @claims_app.command("conflicts")
 def claims_conflicts(
-    contradictions_only: Annotated[bool, typer.Option("--contradictions-only",
-                                                      help="Leave out groups that agree only through a hedge.")] = False,
+    contradictions_only: Annotated[bool, typer.Option(
+        "--contradictions-only", help="Leave out groups that agree only through a hedge.")] = False,
     db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: OutOpt = None,
 ) -> None:
     """Subjects whose claims contradict (or agree only through "up to", "at least", ...), with every claim.
