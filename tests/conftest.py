@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -120,15 +120,26 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def fresh_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+def new_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
+    """A maker of new, empty, not yet migrated databases on the test's backend; returns ``--db`` values."""
+    made: list[str] = []
+    server: PgServer | None = request.getfixturevalue("pg_server") if backend == "postgresql" else None
+
+    def make() -> str:
+        name = server.create() if server is not None else f"new-{len(made)}.db"
+        made.append(name)
+        return server.url_of(name) if server is not None else str(tmp_path / name)
+
+    yield make
+    if server is not None:
+        for name in made:
+            server.drop(name)
+
+
+@pytest.fixture
+def fresh_db(new_db: Callable[[], str]) -> str:
     """A location (``--db`` value) of a new, empty, not yet migrated database on the test's backend."""
-    if backend == "sqlite":
-        yield str(tmp_path / "fresh.db")
-        return
-    server: PgServer = request.getfixturevalue("pg_server")
-    name = server.create()
-    yield server.url_of(name)
-    server.drop(name)
+    return new_db()
 
 
 def _pg_copy(request: pytest.FixtureRequest, template: str) -> Iterator[str]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select, text
@@ -146,3 +148,70 @@ def consistency_problems(db: str) -> list[str]:
 def table_counts(db: str) -> dict[str, int]:
     with Store.open(db, migrate=False) as store:
         return store.counts()
+
+
+@dataclass
+class KillTrial:
+    """One ``kill -9`` trial: what the database held after the kill, and whether a rerun finished the work."""
+
+    backend: str
+    delay_s: float
+    state_after_kill: str  # "empty", "schema", "shipped", "imported"
+    problems: list[str]
+    rerun_ok: bool
+    lost_rows: int  # rows of the file missing after the rerun (must be 0)
+    extra_rows: int  # rows stored more than once after the rerun (must be 0)
+
+    @property
+    def survived(self) -> bool:
+        return not self.problems and self.rerun_ok and self.lost_rows == 0 and self.extra_rows == 0
+
+
+def state_of(db: str, shipped_observations: int) -> tuple[str, list[str]]:
+    """Where a killed run got to, and any sign of a partial shipped-data load."""
+    with Store.open(db, migrate=False) as store:
+        if store.revision() is None:
+            return "empty", []
+        counts = store.counts()
+    problems = []
+    if counts.get("sources", 0) and counts.get("observations", 0) != shipped_observations:
+        problems.append(f"partial shipped load: {counts.get('observations')} of {shipped_observations} observations")
+    if counts.get("imports", 0):
+        return "imported", problems
+    return ("shipped" if counts.get("sources", 0) else "schema"), problems
+
+
+def kill_trial(backend: str, db: str, file: Path, rows: int, delay_s: float, barrier: Path,
+               shipped_observations: int) -> KillTrial:
+    """Import ``file`` into ``db`` in a worker, SIGKILL it ``delay_s`` after it starts work, check, rerun, check."""
+    (proc,) = start_together([("import", db, str(file))], barrier)
+    time.sleep(delay_s)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    problems = consistency_problems(db)
+    state, partial = state_of(db, shipped_observations)
+    problems += partial
+    ((rc, _, err),) = wait_all([worker("import", db, str(file))])
+    if rc != 0:
+        problems.append(f"rerun failed (exit {rc}): {err.strip()[-500:]}")
+    problems += [f"after rerun: {p}" for p in consistency_problems(db)]
+    counts = table_counts(db)
+    stored = counts.get("trade_flows", 0)
+    return KillTrial(backend, delay_s, state, problems, rc == 0 and counts.get("imports") == 1,
+                     max(0, rows - stored), max(0, stored - rows))
+
+
+def shipped_observation_count() -> int:
+    from orechain.evidence.shipped import load_dataset
+
+    return len(load_dataset().observations)
+
+
+def clean_run_seconds(db: str, file: Path, barrier: Path) -> float:
+    """How long an uninterrupted import of ``file`` into the new database ``db`` takes, from the go signal."""
+    (proc,) = start_together([("import", db, str(file))], barrier)
+    t0 = time.monotonic()
+    _, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"clean run failed: {err}")
+    return time.monotonic() - t0

@@ -169,7 +169,7 @@ observations = Table(
     Column("country", String(3), ForeignKey("countries.code")),
     Column("facility", String(80), ForeignKey("facilities.id")),
     Column("year", Integer),
-    Column("period", String(40)),
+    Column("period", Text),
     Column("value", Float),
     Column("lower", Float),
     Column("upper", Float),

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
 from orechain.evidence import schema
 from orechain.evidence.errors import InputError, ProblemCollector
@@ -120,6 +120,22 @@ def _check_country(value: str | None, col: ProblemCollector, line: int | None, f
         return None
 
 
+_CSV_TABLES = {"sources.csv": schema.sources, "organisations.csv": schema.organisations,
+               "ownership.csv": schema.ownership, "facilities.csv": schema.facilities, "links.csv": schema.links,
+               "observations.csv": schema.observations}
+
+
+def _check_lengths(rec: BaseModel, table: Table | None, col: ProblemCollector, line: int | None) -> None:
+    """Text longer than its column holds: SQLite would store it, PostgreSQL would refuse the whole load."""
+    if table is None:
+        return
+    for column in table.c:
+        limit = getattr(column.type, "length", None)
+        value = getattr(rec, column.name, None)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            col.add(line, column.name, f"{len(value)} characters; the database column holds at most {limit}")
+
+
 def _yaml(base: Traversable, name: str, col: ProblemCollector) -> Any:
     text = (base / name).read_text(encoding="utf-8")
     try:
@@ -145,6 +161,7 @@ def load_dataset(base: Traversable | Path | None = None) -> Dataset:
                 prep(row, col, line)
             rec = _validate(model, row, col, line)
             if rec is not None:
+                _check_lengths(rec, _CSV_TABLES.get(name), col, line)
                 out.append(rec)
         problems.extend(col.problems)
         return out

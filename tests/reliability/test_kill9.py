@@ -1,0 +1,73 @@
+"""``kill -9`` during a large import, at many interrupt points; then a restart finds the database consistent
+and a rerun completes the work.
+
+Each trial starts ``orechain data import`` (a real CLI process, ``worker.py``) on a new, empty database, so the
+kill lands in the first migration, the shipped-data load, the import's parsing and inserts, its commit, or
+after it. The delays are spread evenly over 1.1 times an uninterrupted run. After each kill: integrity and
+foreign-key checks (SQLite), no partial import (every recorded import has all its rows; no rows without a
+recorded import), no partial shipped load; then the same import again must finish with every row stored once.
+
+The deeper run prints a summary (the figures in docs/reliability.md):
+    ORECHAIN_KILL_TRIALS=40 .venv/bin/pytest -m slow -s tests/reliability/test_kill9.py
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from reliability_tools import (
+    KillTrial,
+    clean_run_seconds,
+    kill_trial,
+    shipped_observation_count,
+    write_trade_file,
+)
+
+ROWS = 30_000
+
+
+@pytest.fixture(scope="module")
+def trade_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_trade_file(tmp_path_factory.mktemp("kill") / "trade.csv", ROWS, seed=7)
+
+
+def run_trials(backend: str, new_db: Callable[[], str], tmp_path: Path, file: Path, n: int,
+               seed: int) -> list[KillTrial]:
+    clean = clean_run_seconds(new_db(), file, tmp_path / "barrier-clean")
+    rng = random.Random(seed)
+    observations = shipped_observation_count()
+    trials = []
+    for k in range(n):
+        delay = 1.1 * clean * (k + rng.random()) / n  # one kill point in each of n equal slices of the run
+        trials.append(kill_trial(backend, new_db(), file, ROWS, delay, tmp_path / f"barrier-{k}", observations))
+    return trials
+
+
+def summary(trials: list[KillTrial]) -> str:
+    states = Counter(t.state_after_kill for t in trials)
+    return (f"{trials[0].backend}: {sum(t.survived for t in trials)}/{len(trials)} kill -9 trials survived; "
+            f"state after the kill: {dict(sorted(states.items()))}; lost rows {sum(t.lost_rows for t in trials)}, "
+            f"duplicated rows {sum(t.extra_rows for t in trials)}")
+
+
+def check(trials: list[KillTrial]) -> None:
+    failed = [t for t in trials if not t.survived]
+    assert not failed, f"{summary(trials)}\n" + "\n".join(map(str, failed))
+
+
+def test_kill9_during_import(backend: str, new_db: Callable[[], str], tmp_path: Path, trade_file: Path) -> None:
+    check(run_trials(backend, new_db, tmp_path, trade_file, n=2, seed=1))
+
+
+@pytest.mark.slow
+def test_kill9_during_import_many(backend: str, new_db: Callable[[], str], tmp_path: Path,
+                                  trade_file: Path) -> None:
+    n = int(os.environ.get("ORECHAIN_KILL_TRIALS", "20"))
+    trials = run_trials(backend, new_db, tmp_path, trade_file, n=n, seed=2)
+    print("\n" + summary(trials))
+    check(trials)
