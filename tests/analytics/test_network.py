@@ -129,3 +129,17 @@ def test_trace_shares_sum_to_one_on_random_networks(seed: int) -> None:
         assert g["controlled"].sum() == pytest.approx(1.0)
         del unsup
     assert r.path_shares["share"].sum() == pytest.approx(1.0)
+
+
+def test_links_within_a_stage_are_followed() -> None:
+    fac = _fac([("mine", "mining", "AUS", "AUS", 100.0), ("conc", "separation", "AUS", "AUS", 50.0),
+                ("crack", "separation", "MYS", "AUS", 40.0), ("mag", "magnet", "JPN", "JPN", 100.0)])
+    links = pd.DataFrame({"upstream": ["mine", "conc"], "downstream": ["conc", "crack"]})
+    net = build_network(fac, links, factors=FACTORS)
+    assert independent_capacity(net).value == pytest.approx(40.0, abs=1e-4)
+    r = trace(net, ["JPN"])
+    assert r.path_shares.iloc[0]["route"] == "AUS -> AUS -> MYS -> JPN"
+    assert r.path_shares["share"].sum() == pytest.approx(1.0)
+    with pytest.raises(AnalyticsInputError, match="cycle"):
+        build_network(fac, pd.DataFrame({"upstream": ["conc", "crack"], "downstream": ["crack", "conc"]}),
+                      factors=FACTORS)

@@ -163,11 +163,24 @@ def build_network(facilities: pd.DataFrame, links: pd.DataFrame | None = None, *
         lk["u"] = lk["upstream"].map(idx).astype(int)
         lk["d"] = lk["downstream"].map(idx).astype(int)
         stage_of = f["stage"].map(order).to_numpy()
-        back = stage_of[lk["u"].to_numpy()] >= stage_of[lk["d"].to_numpy()]
+        back = stage_of[lk["u"].to_numpy()] > stage_of[lk["d"].to_numpy()]
         problems += [f"link {r.upstream} -> {r.downstream} does not run down the chain" for r in lk[back].itertuples()]
+    sub = np.zeros(len(f), dtype=int)
+    if len(lk):
+        same = lk[f["level"].to_numpy()[lk["u"].to_numpy()] == f["level"].to_numpy()[lk["d"].to_numpy()]]
+        uu, dd = same["u"].to_numpy(dtype=int), same["d"].to_numpy(dtype=int)
+        for _ in range(len(same) + 1):
+            new = sub.copy()
+            np.maximum.at(new, dd, sub[uu] + 1)
+            if (new == sub).all():
+                break
+            sub = new
+        else:
+            problems.append("links within a stage form a cycle")
+    f["sub"] = sub
     if problems:
         raise AnalyticsInputError("network", problems)
-    cols = ["id", "stage", "level", "host", "controller", "capacity", "factor", "capacity_native"]
+    cols = ["id", "stage", "level", "sub", "host", "controller", "capacity", "factor", "capacity_native"]
     cols += [c for c in ("capacity_unit", "status", "name") if c in f.columns]
     return Network(f[cols], lk.reset_index(drop=True), tuple(present), basis, missing)
 
@@ -427,8 +440,12 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
     nz = np.flatnonzero(x)
     cur = pd.DataFrame({"path": [(hosts[i],) for i in nz], "fac": nz, "share": x[nz]})
     ended: list[pd.DataFrame] = []
-    for lev in range(nlev - 1, 0, -1):
-        at = levels == lev
+    subs = f["sub"].to_numpy()
+    order = levels * (int(subs.max()) + 1) + subs
+    groups = sorted({(int(a), int(b)) for a, b in zip(levels, subs, strict=True) if a > 0 or b > 0}, reverse=True)
+    for lev, sb in groups:
+        key = lev * (int(subs.max()) + 1) + sb
+        at = order == key
         ew = w[at[w["d"].to_numpy()]] if len(w) else w
         d_idx, u_idx, wt = ew["d"].to_numpy(dtype=int), ew["u"].to_numpy(dtype=int), ew["w"].to_numpy(dtype=float)
         contrib = np.zeros(n)
@@ -444,12 +461,12 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
             contrib += mkt_w * demand_mkt
         else:
             lost |= market_users
-        unsupplied[net.stages[lev]] = float(x[lost].sum())
+        unsupplied[net.stages[lev]] += float(x[lost].sum())
         x = x + contrib
         if not paths:
             continue
         fac = cur["fac"].to_numpy()
-        here, stay = cur[levels[fac] == lev], cur[levels[fac] < lev]
+        here, stay = cur[order[fac] == key], cur[order[fac] < key]
         parts = [stay]
         if len(ew):
             e = here.merge(ew.rename(columns={"d": "fac"}), on="fac")

@@ -14,9 +14,9 @@ from orechain.evidence import schema
 from orechain.evidence.store import Store
 
 __all__ = [
-    "deal_milestones", "deal_parties", "deal_phases", "deals",
-    "events", "facilities", "facility_owners", "facility_status", "governance",
-    "group_members", "links", "observations", "organisations", "ownership", "production", "sources",
+    "commodities", "deal_milestones", "deal_parties", "deal_phases", "deals",
+    "events", "facilities", "facility_owners", "facility_status", "forms", "governance",
+    "group_members", "links", "observations", "organisations", "ownership", "production", "sources", "trade_flows",
 ]
 
 
@@ -131,10 +131,10 @@ def deal_phases(store: Store, deal: str | None = None) -> pd.DataFrame:
 
 
 def deal_parties(store: Store, deal: str | None = None) -> pd.DataFrame:
-    """Deal parties with the organisation's name and controlling country."""
+    """Deal parties with the organisation's name, kind, controlling country and the organisation's source."""
     dp, org = schema.deal_parties, schema.organisations
-    stmt = select(dp.c.deal, dp.c.organisation, dp.c.role, org.c.name, org.c.country).join(
-        org, dp.c.organisation == org.c.id)
+    stmt = select(dp.c.deal, dp.c.organisation, dp.c.role, org.c.name, org.c.kind, org.c.country,
+                  org.c.source_id).join(org, dp.c.organisation == org.c.id)
     if deal is not None:
         stmt = stmt.where(dp.c.deal == deal)
     return _frame(store, stmt.order_by(dp.c.deal, dp.c.organisation))
@@ -146,6 +146,14 @@ def deal_milestones(store: Store, deal: str | None = None) -> pd.DataFrame:
     if deal is not None:
         stmt = stmt.where(t.c.deal == deal)
     return _frame(store, stmt.order_by(t.c.deal, t.c.seq, t.c.date))
+
+
+def commodities(store: Store) -> pd.DataFrame:
+    return _frame(store, select(schema.commodities).order_by(schema.commodities.c.id))
+
+
+def forms(store: Store) -> pd.DataFrame:
+    return _frame(store, select(schema.forms).order_by(schema.forms.c.commodity, schema.forms.c.id))
 
 
 def events(store: Store) -> pd.DataFrame:
@@ -161,3 +169,15 @@ def group_members(store: Store, group_id: str) -> list[str]:
 def governance(store: Store, indicator: str = "PV.EST") -> pd.DataFrame:
     t = schema.governance
     return _frame(store, select(t).where(t.c.indicator == indicator))
+
+
+def trade_flows(store: Store, *, products: Sequence[str] | None = None,
+                years: Sequence[int] | None = None) -> pd.DataFrame:
+    """Imported trade flows (BACI): year, exporter, importer, product (HS6), value_kusd, quantity_t."""
+    t = schema.trade_flows
+    stmt = select(t.c.year, t.c.exporter, t.c.importer, t.c.product, t.c.value_kusd, t.c.quantity_t)
+    if products is not None:
+        stmt = stmt.where(t.c.product.in_(list(products)))
+    if years is not None:
+        stmt = stmt.where(t.c.year.in_(list(years)))
+    return _frame(store, stmt)
