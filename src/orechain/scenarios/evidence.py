@@ -23,10 +23,17 @@ def facility_table(store: Store) -> pd.DataFrame:
     if fac.empty:
         return fac.assign(controlled_by=pd.Series(dtype=str), basis_factor=pd.Series(dtype=float),
                           basis_unit=pd.Series(dtype=str))
-    ctrl = controlling_countries(fac, queries.facility_owners(store), queries.organisations(store),
-                                 queries.ownership(store))
-    out = fac.merge(ctrl[["facility", "controller"]].rename(columns={"facility": "id", "controller": "controlled_by"}),
-                    on="id", how="left")
+    owners, orgs = queries.facility_owners(store), queries.organisations(store)
+    if owners.empty:
+        # controlling_countries (pandas string dtype) fails on an empty owners table; with no owners its rule
+        # reduces to: the operator's country, else the host country
+        op_country = fac["operator"].map(dict(zip(orgs["id"], orgs["country"], strict=True)))
+        out = fac.assign(controlled_by=op_country.where(op_country.notna(), fac["country"]).astype(object))
+    else:
+        ctrl = controlling_countries(fac, owners, orgs, queries.ownership(store))
+        out = fac.merge(ctrl[["facility", "controller"]].rename(columns={"facility": "id",
+                                                                         "controller": "controlled_by"}),
+                        on="id", how="left")
     factors = basis_factors()
     table = {(c, s, unit_key(u)): (float(f), f"{b}/yr") for c, s, u, f, b in
              zip(factors["commodity"], factors["stage"], factors["capacity_unit"], factors["factor"], factors["basis"],
