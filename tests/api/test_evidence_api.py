@@ -106,7 +106,19 @@ def test_deal_detail_has_phases_and_milestones(client: TestClient) -> None:
     assert [m["description"] for m in d["phases"][0]["milestones"]] == ["First shipment"]
     assert d["phases"][1]["milestones"] == []
     assert {p["organisation"] for p in d["parties"]} == {"org-beta", "org-army"}
-    assert "test-news" in d["sources"]
+    # each party carries its organisation's kind and source (queries.deal_parties), and the source is cited
+    by_org = {p["organisation"]: p for p in d["parties"]}
+    assert (by_org["org-beta"]["kind"], by_org["org-beta"]["source_id"]) == ("company", "test-company")
+    assert (by_org["org-army"]["country"], by_org["org-army"]["source_id"]) == ("PAK", "test-news")
+    assert {"test-news", "test-company"} <= set(d["sources"])
+
+
+def test_commodities_and_forms(client: TestClient) -> None:
+    ids = [c["id"] for c in client.get(f"{V1}/commodities").json()["data"]]
+    assert ids == sorted(ids) and {"rare-earths", "antimony"} <= set(ids)
+    forms = client.get(f"{V1}/forms?limit=1000").json()["data"]
+    assert {"ree-concentrate", "ndpr-oxide", "ndfeb-magnet", "sb-concentrate"} <= {f["id"] for f in forms}
+    assert [(f["commodity"], f["id"]) for f in forms] == sorted((f["commodity"], f["id"]) for f in forms)
 
 
 def test_deals_between_countries(client: TestClient) -> None:

@@ -14,7 +14,6 @@ from orechain.evidence import queries
 from orechain.evidence.model import Stage, Status
 from orechain.evidence.names import UnknownName, countries, resolve_country
 from orechain.evidence.store import Store
-from orechain.interfaces.api import reads
 from orechain.interfaces.api.common import context, detail, listing
 from orechain.interfaces.api.errors import ApiError, ErrorBody
 from orechain.interfaces.api.paging import ListBody, Page, page_params
@@ -46,7 +45,7 @@ def _country(value: str | None, field: str = "country") -> str | None:
 def _commodity(store: Store, value: str | None) -> str | None:
     if value is None:
         return None
-    known = set(reads.commodities(store)["id"])
+    known = set(queries.commodities(store)["id"])
     if value not in known:
         raise ApiError(422, f"unknown commodity {value!r}", details={"field": "commodity", "known": sorted(known)})
     return value
@@ -114,12 +113,12 @@ async def get_country(request: Request, code: IdPath) -> Response:
 
 @router.get("/commodities", response_model=ListBody, responses=_CSV, summary="Commodities")
 async def list_commodities(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: reads.commodities(context(request).store))
+    return await listing(request, page, lambda: queries.commodities(context(request).store))
 
 
 @router.get("/forms", response_model=ListBody, responses=_CSV, summary="Forms of each commodity along the chain")
 async def list_forms(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: reads.forms(context(request).store))
+    return await listing(request, page, lambda: queries.forms(context(request).store))
 
 
 # --- organisations -----------------------------------------------------------------------------------
@@ -242,7 +241,7 @@ async def list_deals(
         store = context(request).store
         df = queries.deals(store)
         if party_country:
-            parties = reads.deal_parties(store)
+            parties = queries.deal_parties(store)
             for value in party_country:
                 cc = _country(value, "party_country")
                 df = df[df["id"].isin(set(parties.loc[parties["country"] == cc, "deal"]))]
@@ -255,9 +254,9 @@ async def get_deal(request: Request, deal_id: IdPath) -> Response:
     def build() -> dict[str, Any]:
         store = context(request).store
         deal = _one(queries.deals(store), "id", deal_id, "deal")
-        parties = reads.deal_parties(store, deal_id)
+        parties = queries.deal_parties(store, deal_id)
         phases = queries.deal_phases(store, deal_id)
-        ms = reads.deal_milestones(store, deal_id)
+        ms = queries.deal_milestones(store, deal_id)
         phase_rows = records(phases)
         for p in phase_rows:
             p["milestones"] = records(ms[ms["seq"] == p["seq"]])
