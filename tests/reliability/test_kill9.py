@@ -24,7 +24,6 @@ from reliability_tools import (
     KillTrial,
     clean_run_seconds,
     kill_trial,
-    shipped_observation_count,
     write_trade_file,
 )
 
@@ -40,11 +39,10 @@ def run_trials(backend: str, new_db: Callable[[], str], tmp_path: Path, file: Pa
                seed: int) -> list[KillTrial]:
     clean = clean_run_seconds(new_db(), file, tmp_path / "barrier-clean")
     rng = random.Random(seed)
-    observations = shipped_observation_count()
     trials = []
     for k in range(n):
         delay = 1.1 * clean * (k + rng.random()) / n  # one kill point in each of n equal slices of the run
-        trials.append(kill_trial(backend, new_db(), file, ROWS, delay, tmp_path / f"barrier-{k}", observations))
+        trials.append(kill_trial(backend, new_db(), file, ROWS, delay, tmp_path / f"barrier-{k}"))
     return trials
 
 
