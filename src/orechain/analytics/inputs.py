@@ -112,5 +112,18 @@ def facility_frame(store: Store, commodity: str, *, statuses: Sequence[str] = PR
     f["controller"] = f["id"].map(dict(zip(control["facility"], control["controller"], strict=True)))
     f["control_basis"] = f["id"].map(dict(zip(control["facility"], control["control_basis"], strict=True)))
     f["capacity"] = pd.to_numeric(f["capacity"], errors="coerce").astype(float)
-    f.loc[f["capacity"].isna(), "capacity"] = np.nan
+    f["capacity_from"] = np.where(f["capacity"].notna(), "facility table", "")
+    # fall back on a sourced facility observation: capacity first, else output (a lower bound of capacity)
+    o = queries.observations(store, metric=["capacity", "production", "mine_production"], commodity=commodity)
+    o = o[o["facility"].notna() & o["value"].notna()].copy()
+    o["rank"] = o["metric"].map({"capacity": 0, "production": 1, "mine_production": 1})
+    o = o.sort_values(["facility", "rank", "year", "value"], ascending=[True, True, False, False], na_position="last")
+    best = o.drop_duplicates("facility").set_index("facility")
+    fill = f["capacity"].isna() & f["id"].isin(best.index)
+    ids = f.loc[fill, "id"]
+    f.loc[fill, "capacity"] = ids.map(best["value"]).astype(float).to_numpy()
+    f.loc[fill, "capacity_unit"] = ids.map(best["unit"]).to_numpy()
+    label = "observation " + best["metric"].astype(str) + " " + best["source_id"].astype(str) + " (" + \
+        best["quality"].astype(str) + ")"
+    f.loc[fill, "capacity_from"] = ids.map(label).to_numpy()
     return f

@@ -432,7 +432,6 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
     n = len(f)
     cap = f["capacity"].to_numpy(dtype=float)
     levels = f["level"].to_numpy()
-    nlev = len(net.stages)
     x = _final_split(net, consumer, demand)
     w, has_in, open_sup = _supplier_weights(net)
     unsupplied = pd.Series(0.0, index=list(net.stages))
