@@ -45,6 +45,7 @@ SECTIONS: list[SectionEntry] = [
     "orechain.report.sections.evidence:export_controls",
     "orechain.report.sections.evidence:pakistan_facts",
     "orechain.report.sections.claims",
+    "orechain.report.sections.dependency",
     "orechain.report.sections.scenarios",
 ]
 
