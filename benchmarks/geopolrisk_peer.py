@@ -138,7 +138,7 @@ def load_peer_inputs(lib: Path, materials: list[str] | None = None) -> PeerInput
         year_cols = [c for c in t.columns if c.isdigit()]
         long = t.melt(id_vars=["Country_Code", "Country_ISO", "unit"], value_vars=year_cols, var_name="year",
                       value_name="value")
-        long["value"] = pd.to_numeric(long["value"], errors="coerce")
+        long["value"] = pd.to_numeric(long["value"], errors="coerce").astype(float)
         if (long["unit"] == "kg").any():
             long.loc[long["unit"] == "kg", "value"] = long.loc[long["unit"] == "kg", "value"] / 1000
         long["material"] = ref
