@@ -148,6 +148,8 @@ class BaciImporter:
                 col.raise_if_any()
                 raise InputError.one(path, start, None, f"cannot parse rows from line {start}: {exc}") from exc
             n = len(chunk)
+            if len(col.problems) >= col.limit:
+                break  # enough to report; the file is refused anyway
             out = _check_chunk(chunk, start, lookup, unmapped, col)
             if out is not None and not failed:
                 yield Batch(schema.trade_flows, [], idempotent_keys=False, columns=COLUMNS, tuples=out)

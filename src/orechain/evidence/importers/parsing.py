@@ -9,13 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from orechain.evidence.errors import InputError
 
-__all__ = ["Cell", "clean", "csv_lines", "parse_cell", "read_text", "slug"]
+__all__ = ["Cell", "ParseOnce", "clean", "csv_lines", "parse_cell", "read_text", "slug"]
+
+T = TypeVar("T")
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -128,3 +131,22 @@ def parse_cell(raw: str, symbols: Mapping[str, str]) -> Cell:
     if op.startswith("<"):
         return Cell(num, upper=num, text=text)
     return Cell(num, text=text)
+
+
+class ParseOnce(Generic[T]):
+    """Remembers the last file parsed (by path, size and modification time), so that an importer's
+    ``source`` and ``batches`` read a file once, and report its warnings once."""
+
+    def __init__(self, parse: Callable[[Path], T]) -> None:
+        self._parse = parse
+        self._last: tuple[tuple[str, int, int], T] | None = None
+
+    def __call__(self, path: Path) -> T:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self._parse(path))
+        return self._last[1]
+
+    def forget(self) -> None:
+        self._last = None

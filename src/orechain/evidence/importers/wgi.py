@@ -34,7 +34,7 @@ from typing import Any
 from orechain.evidence import schema
 from orechain.evidence.errors import InputError, ProblemCollector
 from orechain.evidence.importers.base import Batch
-from orechain.evidence.importers.parsing import clean, csv_lines, parse_cell, read_text
+from orechain.evidence.importers.parsing import ParseOnce, clean, csv_lines, parse_cell, read_text
 from orechain.evidence.model import Source, SourceId, SourceKind
 from orechain.evidence.names import UnknownName, resolve_country
 
@@ -197,16 +197,7 @@ class WgiImporter:
     description = "World Bank Worldwide Governance Indicators CSV (long table or DataBank download)"
 
     def __init__(self) -> None:
-        self._memo: tuple[tuple[str, int, int], tuple[list[dict[str, Any]], int]] | None = None
-
-    def _parse(self, path: Path) -> tuple[list[dict[str, Any]], int]:
-        """Parsed once per file version: ``source`` and ``batches`` both need it (and warn once)."""
-        st = path.stat()
-        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-        if self._memo is None or self._memo[0] != key:
-            self._memo = (key, parse_wgi(path))
-        rows, last = self._memo[1]
-        return [dict(r) for r in rows], last
+        self._parse = ParseOnce(parse_wgi)
 
     def source(self, path: Path) -> Source:
         _, last = self._parse(path)
@@ -218,8 +209,6 @@ class WgiImporter:
 
     def batches(self, path: Path) -> Iterator[Batch]:
         rows, last = self._parse(path)
-        self._memo = None
+        self._parse.forget()
         source_id = _source_id(last)
-        for r in rows:
-            r["source_id"] = source_id
-        yield Batch(schema.governance, rows)
+        yield Batch(schema.governance, [{**r, "source_id": source_id} for r in rows])

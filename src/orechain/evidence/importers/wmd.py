@@ -24,7 +24,7 @@ from typing import Any
 from orechain.evidence import schema
 from orechain.evidence.errors import InputError, ProblemCollector
 from orechain.evidence.importers.base import Batch
-from orechain.evidence.importers.parsing import clean, csv_lines, parse_cell, read_text, slug
+from orechain.evidence.importers.parsing import ParseOnce, clean, csv_lines, parse_cell, read_text, slug
 from orechain.evidence.importers.usgs_mcs import COMMODITIES
 from orechain.evidence.model import Quality, Source, SourceId, SourceKind, Stage
 from orechain.evidence.names import UnknownName, resolve_country
@@ -194,20 +194,22 @@ class WmdImporter:
     kind = "wmd"
     description = "World Mining Data (BMF Austria) production workbook (.xlsx) or one sheet as .csv"
 
+    def __init__(self) -> None:
+        self._parse = ParseOnce(parse_wmd)
+
     def source(self, path: Path) -> Source:
-        _, _, last = parse_wmd(path)
+        _, _, last = self._parse(path)
         return Source(id=SourceId(_source_id(last)), publisher="Austrian Federal Ministry of Finance (BMF)",
                       title=f"World Mining Data: production by minerals (data to {last})", date=None,
                       url="https://www.world-mining-data.info", kind=SourceKind.STATISTICAL_RELEASE,
                       licence="see world-mining-data.info", notes=f"Imported from {path.name}")
 
     def batches(self, path: Path) -> Iterator[Batch]:
-        obs, new_commodities, last = parse_wmd(path)
+        parsed, new_commodities, last = self._parse(path)
+        self._parse.forget()
         sid = _source_id(last)
-        for o in obs:
-            o["source_id"] = sid
-            o["id"] = observation_id(sid, o["metric"], o["commodity"], o["stage"], o["form"], o["country"], None,
-                                     o["year"], None)
+        obs = [{**o, "source_id": sid, "id": observation_id(sid, o["metric"], o["commodity"], o["stage"], o["form"],
+                                                            o["country"], None, o["year"], None)} for o in parsed]
         if new_commodities:
             yield Batch(schema.commodities, new_commodities)
         yield Batch(schema.observations, obs)
