@@ -51,7 +51,7 @@ def test_split_equal_cv_exact_moments_and_fenton_wilkinson() -> None:
 
 
 def test_plant_fit_is_mle_of_three_observations() -> None:
-    mu, sigma = fit_lognormal_mle([2.3, 2.0, 5.0])
+    mu, _sigma = fit_lognormal_mle([2.3, 2.0, 5.0])
     assert mu == pytest.approx(np.log([2.3, 2.0, 5.0]).mean())
     plant = _calibrated()["plant"]
     assert sum(g.duration.mean() for g in plant) == pytest.approx(8.0)  # the IEA's ~8 years (secondary)
