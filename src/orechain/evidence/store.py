@@ -104,7 +104,8 @@ class Store:
         """Open (and by default create or upgrade) the store at ``db``."""
         url = resolve_url(db)
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        is_uri = str(parsed.query.get("uri", "")).lower() == "true" or str(parsed.database or "").startswith("file:")
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") and not is_uri:
             path = Path(parsed.database)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
