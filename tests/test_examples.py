@@ -26,7 +26,7 @@ def _params() -> list[object]:
 
 
 def test_there_are_examples() -> None:
-    assert len(EXAMPLES) >= 3, [p.name for p in EXAMPLES]
+    assert len(EXAMPLES) >= 5, [p.name for p in EXAMPLES]
 
 
 @pytest.mark.parametrize("example", _params())
