@@ -26,12 +26,14 @@ from sqlalchemy import Connection, select
 from orechain.claims import tables
 from orechain.claims.extract import Claim
 from orechain.claims.grading import Reference, ladder_status, plausibility
+from orechain.evidence import schema
 from orechain.evidence.store import Store, insert_ignore
 
 if TYPE_CHECKING:
     from orechain.claims.ingest import Document
 
-__all__ = ["RECORD_COLUMNS", "claim_id", "claims_frame", "compare", "conflicts", "grade", "records", "save"]
+__all__ = ["RECORD_COLUMNS", "claim_id", "claims_frame", "compare", "conflicts", "documents_frame", "evidence_links",
+           "grade", "records", "save"]
 
 RECORD_COLUMNS = ["doc", "sentence", "start", "end", "text", "subject", "value", "unit", "lower", "upper",
                   "qualifier", "date", "grade", "attribution", "hedges", "publisher", "doc_date", "claim_id"]
@@ -114,6 +116,34 @@ def claims_frame(store: Store, subject: str | None = None) -> pd.DataFrame:
     df["evidence_disagrees"] = df["id"].map(
         lk[lk["relation"] == "disagrees"].groupby("claim").size()).fillna(0).astype(int)
     return df
+
+
+def documents_frame(store: Store, doc: str | None = None, *, text: bool = False) -> pd.DataFrame:
+    """Stored documents (id, name, title, date, publisher, language, status, repairs, words, ingested_at, notes)
+    with their claim counts; with ``text`` also the repaired text that claim offsets point into."""
+    d, c = tables.documents, tables.claims
+    cols = [d.c.id, d.c.name, d.c.title, d.c.date, d.c.publisher, d.c.language, d.c.status, d.c.repairs,
+            d.c.words, d.c.ingested_at, d.c.notes] + ([d.c.repaired_text] if text else [])
+    stmt = select(*cols).order_by(d.c.name, d.c.id)
+    if doc is not None:
+        stmt = stmt.where(d.c.id == doc)
+    with store.engine.connect() as conn:
+        df = pd.read_sql_query(stmt, conn)
+        n = pd.read_sql_query(select(c.c.document), conn)["document"].value_counts()
+    df["claims"] = df["id"].map(n).fillna(0).astype(int)
+    return df
+
+
+def evidence_links(store: Store, claim: str | None = None) -> pd.DataFrame:
+    """Claim-to-observation links (claim, observation, relation) with the observation's metric, country, year,
+    value, unit, quality and source_id."""
+    lk, o = tables.claim_links, schema.observations
+    stmt = select(lk.c.claim, lk.c.observation, lk.c.relation, o.c.metric, o.c.country, o.c.year, o.c.value,
+                  o.c.unit, o.c.quality, o.c.source_id).join(o, o.c.id == lk.c.observation)
+    if claim is not None:
+        stmt = stmt.where(lk.c.claim == claim)
+    with store.engine.connect() as conn:
+        return pd.read_sql_query(stmt.order_by(lk.c.claim, lk.c.observation), conn)
 
 
 def _interval_arrays(df: pd.DataFrame) -> tuple[np.ndarray[Any, np.dtype[np.float64]],

@@ -19,7 +19,7 @@ from orechain.interfaces.api.common import ApiContext, context
 from orechain.interfaces.api.errors import install_error_handlers
 from orechain.interfaces.api.jobs import JobManager
 from orechain.interfaces.api.limits import BodyLimitMiddleware
-from orechain.interfaces.api.routers import analytics, evidence, scenarios
+from orechain.interfaces.api.routers import analytics, claims, evidence, scenarios
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -58,6 +58,7 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
     app.include_router(evidence.router, prefix=API_PREFIX, tags=["evidence"])
     app.include_router(analytics.router, prefix=API_PREFIX, tags=["analytics"])
     app.include_router(scenarios.router, prefix=API_PREFIX, tags=["scenarios"])
+    app.include_router(claims.router, prefix=API_PREFIX, tags=["claims"])
 
     @app.get(API_PREFIX, tags=["meta"], summary="What this API offers")
     async def api_index(request: Request) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from orechain.evidence.store import Store
 from orechain.interfaces.api.cache import ResponseCache
-from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, render_list
+from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, render_list, render_page
 
-__all__ = ["ApiContext", "context", "detail", "listing"]
+__all__ = ["ApiContext", "context", "detail", "listing", "page_response"]
 
 
 @dataclass
@@ -47,3 +47,17 @@ async def detail(request: Request, build: Callable[[], dict[str, Any]]) -> Respo
     negotiate(request, allowed=(Fmt.JSON,))
     obj = await run_in_threadpool(build)
     return Response(json_bytes(obj), media_type="application/json", headers=_MARK)
+
+
+Shape = Callable[[pd.DataFrame, pd.DataFrame, Fmt], tuple[pd.DataFrame | None, list[dict[str, Any]]]]
+
+
+async def page_response(request: Request, page: Page, fmt: Fmt, build: Callable[[], tuple[pd.DataFrame, pd.DataFrame]],
+                        shape: Shape) -> Response:
+    """A list paged over groups: ``build`` gives (groups, parts); ``shape`` turns one page of groups (with the
+    parts) into the CSV rows or the JSON items. Totals and links count groups."""
+    groups, parts = await run_in_threadpool(build)
+    chunk = groups.iloc[page.offset: page.offset + page.limit]
+    csv_rows, items = shape(chunk, parts, fmt)
+    body, media, headers = render_page(request, page, fmt, len(groups), csv_rows, items)
+    return Response(body, media_type=media, headers={**headers, **_MARK})

@@ -23,7 +23,8 @@ from pydantic import BaseModel
 from orechain.interfaces.api.errors import ApiError
 from orechain.interfaces.output import records
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Fmt", "ListBody", "Page", "negotiate", "page_params", "render_list"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Fmt", "ListBody", "Page", "negotiate", "page_params", "render_list",
+           "render_page"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -122,8 +123,14 @@ def _page_url(request: Request, offset: int, limit: int) -> str:
 
 def render_list(request: Request, df: pd.DataFrame, page: Page, fmt: Fmt) -> tuple[bytes, str, dict[str, str]]:
     """The body, media type and headers of one page of ``df``."""
-    total = len(df)
     chunk = df.iloc[page.offset: page.offset + page.limit]
+    return render_page(request, page, fmt, len(df), chunk if fmt is Fmt.CSV else None,
+                       records(chunk) if fmt is Fmt.JSON else [])
+
+
+def render_page(request: Request, page: Page, fmt: Fmt, total: int, csv_rows: pd.DataFrame | None,
+                json_rows: list[dict[str, Any]]) -> tuple[bytes, str, dict[str, str]]:
+    """One page of ``total`` items: ``csv_rows`` as CSV, or ``json_rows`` (the page's items) in the JSON body."""
     nxt = _page_url(request, page.offset + page.limit, page.limit) if page.offset + page.limit < total else None
     prev = _page_url(request, max(page.offset - page.limit, 0), page.limit) if page.offset > 0 else None
     headers = {"X-Total-Count": str(total)}
@@ -132,10 +139,10 @@ def render_list(request: Request, df: pd.DataFrame, page: Page, fmt: Fmt) -> tup
         headers["Link"] = ", ".join(link)
     if fmt is Fmt.CSV:
         buf = io.StringIO()
-        chunk.to_csv(buf, index=False, lineterminator="\n")
+        (csv_rows if csv_rows is not None else pd.DataFrame()).to_csv(buf, index=False, lineterminator="\n")
         return buf.getvalue().encode(), "text/csv; charset=utf-8", headers
-    body = {"data": records(chunk),
-            "meta": {"total": total, "count": len(chunk), "limit": page.limit, "offset": page.offset},
+    body = {"data": json_rows,
+            "meta": {"total": total, "count": len(json_rows), "limit": page.limit, "offset": page.offset},
             "links": {"self": str(request.url), "next": nxt, "prev": prev}}
     return json_bytes(body), "application/json", headers
 
