@@ -14,12 +14,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def db(loaded_db: Path, tmp_path: Path) -> str:
-    import shutil
-
-    target = tmp_path / "cli.db"
-    shutil.copy(loaded_db, target)
-    return str(target)
+def db(fresh_db: str) -> str:
+    """A new database on the test's backend; the CLI loads the shipped evidence base on first use."""
+    return fresh_db
 
 
 def test_every_kind_imports_from_the_cli(db: str) -> None:

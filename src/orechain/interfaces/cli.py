@@ -159,6 +159,7 @@ def data_import(
                 status = 2
                 continue
         out.print(rec.message())
+    store.close()  # release pooled connections (PostgreSQL) before exiting
     raise typer.Exit(status)
 
 
