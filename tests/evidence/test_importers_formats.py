@@ -190,6 +190,14 @@ def test_wgi_databank_fixture() -> None:
     assert len(rows) == 4
 
 
+def test_wgi_revision_long_fixture() -> None:
+    rows, last = parse_wgi(FIX / "wgi" / "wgi_revision_long.csv")
+    by = {(r["indicator"], r["country"], r["year"]): r for r in rows}
+    assert last == 2098 and len(rows) == 3
+    assert by[("PV.EST", "PAK", 2098)]["estimate"] == -1.5 and by[("GE.EST", "PAK", 2098)]["std_err"] == 0.2
+    assert by[("PV.EST", "TWN", 2098)]["estimate"] is None
+
+
 def test_wgi_bad_inputs(tmp_path: Path) -> None:
     bad = tmp_path / "wgi.csv"
     bad.write_text("country,iso3,year,pv_estimate,std_err\nAtlantis,ATL,2098,0.1,0.2\nChina,CHN,2098,high,0.2\n")

