@@ -94,10 +94,19 @@ def _blank_to_none(row: dict[str, str]) -> dict[str, Any]:
     return {k: (v.strip() if v.strip() != "" else None) for k, v in row.items() if k is not None}
 
 
-def _read_csv(base: Traversable, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_csv(base: Traversable, name: str, col: ProblemCollector) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Data rows with their line numbers; a row with too few or too many fields is a problem, not dropped."""
     reader = csv.DictReader(io.StringIO((base / name).read_text(encoding="utf-8"), newline=""))
-    for row in reader:
-        yield reader.line_num, _blank_to_none(row)
+    width = len(reader.fieldnames or [])
+    try:
+        for row in reader:
+            if None in row or any(v is None for v in row.values()):
+                n = width + len(row.get(None) or []) if None in row else sum(v is not None for v in row.values())
+                col.add(reader.line_num, None, f"{n} fields where the header has {width}")
+                continue
+            yield reader.line_num, _blank_to_none(row)
+    except csv.Error as exc:
+        col.add(reader.line_num, None, f"not readable as CSV: {exc}")
 
 
 def _validate(model: type[M], data: dict[str, Any], col: ProblemCollector, line: int | None) -> M | None:
@@ -156,7 +165,7 @@ def load_dataset(base: Traversable | Path | None = None) -> Dataset:
                     | None = None) -> list[M]:
         col = ProblemCollector(name)
         out: list[M] = []
-        for line, row in _read_csv(base, name):
+        for line, row in _read_csv(base, name, col):
             if prep is not None:
                 prep(row, col, line)
             rec = _validate(model, row, col, line)
@@ -199,25 +208,25 @@ def load_dataset(base: Traversable | Path | None = None) -> Dataset:
     ds.ownership = csv_records("ownership.csv", Ownership)
 
     owners: dict[str, list[FacilityOwner]] = {}
-    for fo_line, row in _read_csv(base, "facility_owners.csv"):
-        fcol = ProblemCollector("facility_owners.csv")
+    fcol = ProblemCollector("facility_owners.csv")
+    for fo_line, row in _read_csv(base, "facility_owners.csv", fcol):
         fid = row.pop("facility", None)
         fo = _validate(FacilityOwner, row, fcol, fo_line)
         if fid is None:
             fcol.add(fo_line, "facility", "missing facility id")
         elif fo is not None:
             owners.setdefault(fid, []).append(fo)
-        problems.extend(fcol.problems)
+    problems.extend(fcol.problems)
     history: dict[str, list[StatusChange]] = {}
-    for st_line, row in _read_csv(base, "facility_status.csv"):
-        scol = ProblemCollector("facility_status.csv")
+    scol = ProblemCollector("facility_status.csv")
+    for st_line, row in _read_csv(base, "facility_status.csv", scol):
         fid = row.pop("facility", None)
         sc = _validate(StatusChange, row, scol, st_line)
         if fid is None:
             scol.add(st_line, "facility", "missing facility id")
         elif sc is not None:
             history.setdefault(fid, []).append(sc)
-        problems.extend(scol.problems)
+    problems.extend(scol.problems)
 
     def prep_facility(row: dict[str, Any], col: ProblemCollector, line: int) -> None:
         row["country"] = _check_country(row.get("country"), col, line, "country")
