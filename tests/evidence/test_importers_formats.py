@@ -73,6 +73,8 @@ def test_baci_unknown_code_names_line_and_column(tmp_path: Path, store: Store) -
     ("t,i,j,k,v,q\n2099,156,842,850511,-1,1\n", 2, "v", "negative"),
     ("t,i,j,k,v\n2099,156,842,850511,1\n", 1, None, "the header must be t,i,j,k,v,q"),
     ("t,i,j,k,v,q\n", None, None, "no data rows"),
+    ("t,i,j,k,v,q\n2099,156,842,850511,1,1\n2099,156,842,850512,1,1\n2099,156,842,850511,2,1\n", 4, None,
+     "duplicate flow: the same year, exporter, importer and product as line 2"),
 ])
 def test_baci_bad_rows(tmp_path: Path, store: Store, body: str, line: int | None, field: str | None,
                        message: str) -> None:
@@ -85,7 +87,7 @@ def test_baci_bad_rows(tmp_path: Path, store: Store, body: str, line: int | None
 
 
 def test_baci_streams_in_chunks_and_an_error_late_in_the_file_writes_nothing(tmp_path: Path, store: Store) -> None:
-    good = ["2099,156,842,850511,1.5,2"] * 25
+    good = [f"2099,156,842,{850500 + n},1.5,2" for n in range(25)]
     data = tmp_path / "BACI_HS22_Y2099_V209901.csv"
     data.write_text("t,i,j,k,v,q\n" + "\n".join([*good, "2099,156,842,850511,1.5,abc", *good]) + "\n")
     importer = BaciImporter(codes=FIX / "baci" / "country_codes_V209901.csv", chunk_rows=10)
@@ -93,7 +95,8 @@ def test_baci_streams_in_chunks_and_an_error_late_in_the_file_writes_nothing(tmp
         run_import(store, importer, data)
     assert (exc.value.problems[0].line, exc.value.problems[0].field) == (27, "q")
     assert len(store.counts()) and store.counts()["trade_flows"] == 0
-    data.write_text("t,i,j,k,v,q\n" + "\n".join(good * 2) + "\n")
+    good += [f"2099,156,842,{260100 + n},1.5,2" for n in range(25)]
+    data.write_text("t,i,j,k,v,q\n" + "\n".join(good) + "\n")
     assert run_import(store, importer, data).rows == 50  # five chunks of ten
     with store.engine.connect() as conn:  # the deferred index is back
         names = {ix["name"] for ix in __import__("sqlalchemy").inspect(conn).get_indexes("trade_flows")}

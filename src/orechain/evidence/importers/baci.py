@@ -131,6 +131,7 @@ class BaciImporter:
         _check_head(path)
         col = ProblemCollector(path, limit=200)
         failed = False
+        keys: list[np.ndarray[Any, Any]] = []
         start = 2  # file line of the chunk's first row (line 1 is the header)
         reader = pd.read_csv(
             path, chunksize=self.chunk_rows, header=0, names=list(HEADER), usecols=list(range(6)),
@@ -152,6 +153,7 @@ class BaciImporter:
                 break  # enough to report; the file is refused anyway
             out = _check_chunk(chunk, start, lookup, unmapped, col)
             if out is not None and not failed:
+                keys.append(_flow_keys(chunk))
                 yield Batch(schema.trade_flows, [], idempotent_keys=False, columns=COLUMNS, tuples=out)
             else:
                 failed = True
@@ -159,6 +161,28 @@ class BaciImporter:
         col.raise_if_any()
         if start == 2:
             raise InputError.one(path, None, None, "no data rows (only a header)")
+        _check_unique(keys, col)  # after the last batch: a duplicate anywhere rolls the whole file back
+        col.raise_if_any()
+
+
+def _flow_keys(chunk: pd.DataFrame) -> np.ndarray[Any, Any]:
+    """One int64 per flow (year, exporter, importer, product), from the checked raw codes."""
+    t, i, j, k = (chunk[c].to_numpy(dtype=np.int64) for c in ("t", "i", "j", "k"))
+    keys: np.ndarray[Any, Any] = (((t - 1900) * _MAX_CODE + i) * _MAX_CODE + j) * 1_000_000 + k
+    return keys
+
+
+def _check_unique(keys: list[np.ndarray[Any, Any]], col: ProblemCollector) -> None:
+    """BACI has one row per year, exporter, importer and product; a second one would double-count."""
+    if not keys:
+        return
+    allkeys = np.concatenate(keys)
+    order = np.argsort(allkeys, kind="stable")
+    ranked = allkeys[order]
+    dup = np.flatnonzero(ranked[1:] == ranked[:-1])
+    for d in dup[:50]:
+        first, again = int(order[d]) + 2, int(order[d + 1]) + 2
+        col.add(again, None, f"duplicate flow: the same year, exporter, importer and product as line {first}")
 
 
 def _check_head(path: Path) -> None:
