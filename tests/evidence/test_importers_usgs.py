@@ -184,3 +184,15 @@ def test_real_files_into_the_shipped_store_twice(shared: Path, store: Store) -> 
     df = queries.production(store, commodity="rare-earths", country="CHN", year=2023)
     mcs2024 = df[df["source_id"] == "usgs-mcs-2024"]
     assert len(mcs2024) == 1 and mcs2024.iloc[0]["value"] == 240_000  # one row per figure and source
+
+
+def test_rows_are_valid_observation_records(shared: Path) -> None:
+    """The importers write plain rows for speed; each must still be a valid domain record."""
+    from orechain.evidence.model import Observation
+
+    names = sorted(p.name for p in (shared / "data" / "usgs-mcs").glob("*.csv"))
+    rows = [r for n in names for r in (parse_world if "world" in n else parse_salient)(_real(shared, n))]
+    rows += parse_world(FIX / "mcs2099-raree_world.csv") + parse_salient(FIX / "mcs2099-raree_salient.csv")
+    assert len(rows) > 800
+    for r in rows:
+        Observation.model_validate(r)
