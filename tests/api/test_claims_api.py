@@ -90,3 +90,10 @@ def test_subjects(client: TestClient) -> None:
     rows = client.get(f"{V1}/claims/subjects").json()["data"]
     status = {r["subject"]: r["status"] for r in rows}
     assert status[WEALTH] == "contradict" and len(status) == 3
+
+
+def test_evidence_links_list(client: TestClient) -> None:
+    rows = client.get(f"{V1}/claims/evidence").json()["data"]
+    assert [(r["relation"], r["source_id"]) for r in rows] == [("agrees", "test-news")]
+    assert client.get(f"{V1}/claims/evidence", params={"claim": rows[0]["claim"]}).json()["meta"]["total"] == 1
+    assert client.get(f"{V1}/claims/evidence", params={"claim": "nope"}).json()["meta"]["total"] == 0

@@ -57,10 +57,13 @@ def _serve(db: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a uvicorn server serving the fake evidence folder."""
+    """The base URL of a uvicorn server serving the fake evidence folder and the two fake articles."""
+    from orechain.claims.ingest import ingest_paths
+
     db = tmp_path_factory.mktemp("browser") / "fake.db"
     with Store.open(db) as store:
         load_into(store, load_dataset(FAKE))
+        assert [r.status for r in ingest_paths(store, [FAKE.parent / "claims"])] == ["added", "added"]
     with _serve(db) as url:
         yield url
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from orechain.claims import ledger
 from orechain.evidence import queries
 from orechain.interfaces.api.common import context
 
@@ -30,6 +31,7 @@ _env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=sele
 PAGES: list[tuple[str, str, str]] = [
     ("/map", "Corridor map", "map.html"),
     ("/scenarios", "Scenarios", "scenarios.html"),
+    ("/claims", "Claims ledger", "claims.html"),
     ("/deals", "Deals", "deals.html"),
     ("/sources", "Sources", "sources.html"),
 ]
@@ -42,6 +44,8 @@ def _render(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
 
 def _exists(request: Request, kind: str, ident: str) -> bool:
     store = context(request).store
+    if kind == "document":
+        return not ledger.documents_frame(store, ident).empty
     frame = {"facility": queries.facilities, "deal": queries.deals, "source": queries.sources}[kind](store)
     return bool((frame["id"] == ident).any())
 
@@ -57,7 +61,8 @@ def mount_dashboard(app: FastAPI) -> None:
     for path, label, template in PAGES:
         app.add_api_route(path, _list_page(template, label, path), methods=["GET"], include_in_schema=False,
                           response_class=HTMLResponse)
-    for kind, plural in (("facility", "facilities"), ("deal", "deals"), ("source", "sources")):
+    for kind, plural in (("facility", "facilities"), ("deal", "deals"), ("source", "sources"),
+                         ("document", "documents")):
         app.add_api_route(f"/{plural}/{{ident}}", _item_page(kind), methods=["GET"], include_in_schema=False,
                           response_class=HTMLResponse)
 

@@ -93,6 +93,15 @@ async def list_subjects(request: Request, page: PageDep) -> Response:
     return await listing(request, page, lambda: ledger.compare(_graded(context(request).store)))
 
 
+@router.get("/claims/evidence", response_model=ListBody,
+            summary="Evidence observations claims were compared with (claim, observation, relation, source_id)")
+async def list_evidence(
+    request: Request, page: PageDep,
+    claim: Annotated[str | None, Query(max_length=200, description="one claim's id")] = None,
+) -> Response:
+    return await listing(request, page, lambda: ledger.evidence_links(context(request).store, claim))
+
+
 @router.get("/claims/{claim_id}", summary="One claim: its sentence, document, grade and the evidence it was "
                                           "compared with, with every source")
 async def get_claim(request: Request, claim_id: IdPath) -> Response:
