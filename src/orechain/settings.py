@@ -37,3 +37,24 @@ DB = register(
     "Default: $XDG_DATA_HOME/orechain/orechain.db (~/.local/share/orechain/orechain.db). The CLI's --db "
     "overrides it.",
 )
+
+# --- REST API access (orechain.interfaces.api.auth) ---------------------------------------------------
+API_READ_TOKEN_REQUIRED = register(
+    "api_read_token_required", "ORECHAIN_API_READ_TOKEN_REQUIRED", "false",
+    "true: every /api/v1 request (reads too, except /api/v1/health) needs an API token of any role; false: "
+    "reads are public. Writes always need a token.",
+)
+API_JOB_ROLE = register(
+    "api_job_role", "ORECHAIN_API_JOB_ROLE", "none",
+    "The role needed to submit a scenario job (POST /api/v1/scenarios/jobs): none (as reads), viewer, editor "
+    "or admin. Jobs change no data but use the server's CPU.",
+)
+API_CORS_ORIGINS = register(
+    "api_cors_origins", "ORECHAIN_API_CORS_ORIGINS", None,
+    "Comma-separated web origins (https://example.org) whose pages may call the API from a browser. Unset: "
+    "none (CORS closed; same-origin pages such as the dashboard still work).",
+)
+API_MAX_UPLOAD_BYTES = register(
+    "api_max_upload_bytes", "ORECHAIN_API_MAX_UPLOAD_BYTES", "1048576",
+    "The largest claims document (UTF-8 bytes of its text) the API accepts; larger uploads get 413.",
+)

@@ -275,6 +275,8 @@ from orechain.interfaces.cli_scenarios import simulate  # noqa: E402, I001
 app.command("simulate")(simulate)
 from orechain.interfaces.cli_analytics import risk_app, trace_cmd  # noqa: E402, I001
 app.add_typer(risk_app, name="risk"); app.command("trace")(trace_cmd)  # noqa: E702
+from orechain.interfaces.cli_users import users_app  # noqa: E402, I001
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from orechain.evidence.store import Store
+from orechain.interfaces.api.auth import AccessConfig, install_access
 from orechain.interfaces.api.cache import CacheMiddleware, ResponseCache, data_version_probe
 from orechain.interfaces.api.common import ApiContext, context
 from orechain.interfaces.api.errors import install_error_handlers
@@ -28,12 +29,12 @@ API_PREFIX = "/api/v1"
 
 def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped: bool = True,
                cache_entries: int = 2048, dashboard: bool = True, job_workers: int = 2, job_queue: int = 8,
-               job_timeout_s: float = 120.0) -> FastAPI:
+               job_timeout_s: float = 120.0, access: AccessConfig | None = None) -> FastAPI:
     """An app serving the store at ``db`` (default: ``$ORECHAIN_DB`` or the per-user database).
 
     A new, empty database gets the shipped evidence base when ``load_shipped`` is true, as the CLI does.
     Scenario jobs run in a pool of ``job_workers`` threads with at most ``job_queue`` waiting, and stop
-    after ``job_timeout_s`` seconds.
+    after ``job_timeout_s`` seconds. ``access`` (default: from the environment) sets tokens, CORS and uploads.
     """
     from importlib.metadata import version
 
@@ -53,11 +54,14 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
     jobs = JobManager(workers=job_workers, max_queued=job_queue, timeout_s=job_timeout_s)
     app.state.orechain = ApiContext(store=store, cache=cache, extras={"jobs": jobs})
     app.add_middleware(CacheMiddleware, cache=cache, prefix=API_PREFIX + "/")
-    app.add_middleware(BodyLimitMiddleware, max_bytes=2 * scenarios.MAX_YAML_BYTES + 4096)
+    access = access or AccessConfig.from_settings()
+    app.add_middleware(BodyLimitMiddleware, max_bytes=2 * scenarios.MAX_YAML_BYTES + 4096,
+                       paths={API_PREFIX + "/claims/documents": access.max_body_bytes})
     install_error_handlers(app)
     app.include_router(evidence.router, prefix=API_PREFIX, tags=["evidence"])
     app.include_router(analytics.router, prefix=API_PREFIX, tags=["analytics"])
     app.include_router(scenarios.router, prefix=API_PREFIX, tags=["scenarios"])
+    install_access(app, store, access, API_PREFIX)  # writes, tokens, CORS: after the cache so tokens are checked first
     app.include_router(claims.router, prefix=API_PREFIX, tags=["claims"])
 
     @app.get(API_PREFIX, tags=["meta"], summary="What this API offers")

@@ -61,6 +61,7 @@ class ResponseCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._generation = 0  # bumped by clear(): a result computed before a local write is not kept
 
     def _check(self) -> None:
         now = self._version()
@@ -79,14 +80,20 @@ class ResponseCache:
             self.hits += 1
             return item
 
+    def clear(self) -> None:
+        """Drop every entry (after this process wrote to the database)."""
+        with self._lock:
+            self._items.clear()
+            self._generation += 1
+
     def token(self) -> Hashable:
         """The data version now; pass it to :meth:`put` so a result computed across a write is not kept."""
-        return self._version()
+        return (self._generation, self._version())
 
     def put(self, key: Hashable, value: CachedResponse, token: Hashable) -> None:
         with self._lock:
             self._check()
-            if token != self._seen:
+            if token != (self._generation, self._seen):
                 return
             self._items[key] = value
             self._items.move_to_end(key)

@@ -20,7 +20,8 @@ __all__ = ["ApiError", "ErrorBody", "ErrorDetail", "error_response", "install_er
 
 log = logging.getLogger("orechain.api")
 
-_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 406: "not_acceptable",
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+          406: "not_acceptable",
           409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
           429: "too_many_requests", 500: "internal_error", 503: "unavailable", 504: "timeout"}
 
