@@ -12,6 +12,7 @@ from orechain.analytics.errors import AnalyticsInputError
 from orechain.analytics.network import (
     UNIT_FACTORS,
     build_network,
+    capacity_shares,
     independent_capacity,
     independent_capacity_lp,
     random_network,
@@ -110,18 +111,19 @@ ALL_FACTORS = UNIT_FACTORS
 @given(seed=st.integers(0, 10_000), n=st.integers(5, 60), k=st.integers(0, 3))
 def test_max_flow_equals_highs_lp_on_random_networks(seed: int, n: int, k: int) -> None:
     fac, links = random_network(seed, n)
-    net = build_network(fac, links, factors=ALL_FACTORS)
     exclude = [f"C{i:02d}" for i in range(k)]
-    for by in ("controller", "either"):
-        mf = independent_capacity(net, exclude, by=by)  # type: ignore[arg-type]
-        lp = independent_capacity_lp(net, exclude, by=by)  # type: ignore[arg-type]
-        assert mf.value == pytest.approx(lp, abs=mf.resolution * (n + 2) + 1e-9)
+    for bypass in ((), ("beneficiation", "metal")):
+        net = build_network(fac, links, factors=ALL_FACTORS, bypass=bypass)
+        for by in ("controller", "either"):
+            mf = independent_capacity(net, exclude, by=by)  # type: ignore[arg-type]
+            lp = independent_capacity_lp(net, exclude, by=by)  # type: ignore[arg-type]
+            assert mf.value == pytest.approx(lp, abs=mf.resolution * (n + 2) + 1e-9)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_trace_shares_sum_to_one_on_random_networks(seed: int) -> None:
     fac, links = random_network(seed, 200)
-    net = build_network(fac, links, factors=ALL_FACTORS)
+    net = build_network(fac, links, factors=ALL_FACTORS, bypass=["beneficiation"] if seed == 3 else ())
     r = trace(net, ["C00"])
     for stage, g in r.stage_shares.groupby("stage"):
         unsup = r.unsupplied.loc[net.stages[net.stages.index(str(stage)) + 1]] if str(stage) != net.stages[-1] else 0
@@ -143,3 +145,105 @@ def test_links_within_a_stage_are_followed() -> None:
     with pytest.raises(AnalyticsInputError, match="cycle"):
         build_network(fac, pd.DataFrame({"upstream": ["conc", "crack"], "downstream": ["crack", "conc"]}),
                       factors=FACTORS)
+
+
+# --- fixes found on the shipped data (2026-11): bypass, recyclers, national aggregates, unknown capacity ---
+FACTORS5 = pd.DataFrame({"stage": ["mining", "beneficiation", "separation", "metal", "magnet", "recycling"],
+                         "capacity_unit": ["t"] * 6, "factor": [1.0] * 6})
+
+
+def test_an_optional_stage_is_bypassed_by_the_open_market() -> None:
+    # a concentrator linked to one mine used to cut every other mine off from separation (capacity 0)
+    fac = _fac([("m_aus", "mining", "AUS", "AUS", 50.0), ("m_usa", "mining", "USA", "USA", 30.0),
+                ("conc", "beneficiation", "AUS", "AUS", 40.0), ("sep", "separation", "USA", "USA", 100.0),
+                ("mag", "magnet", "USA", "USA", 100.0)])
+    links = pd.DataFrame({"upstream": ["m_aus"], "downstream": ["conc"]})
+    strict = build_network(fac, links, factors=FACTORS5, bypass=())
+    assert independent_capacity(strict).value == pytest.approx(40.0, abs=1e-4)  # m_usa has nowhere to go
+    net = build_network(fac, links, factors=FACTORS5, bypass=["beneficiation"])
+    assert net.bypass == ("beneficiation",)
+    cap = independent_capacity(net)
+    assert cap.value == pytest.approx(70.0, abs=1e-4)  # conc 40 + m_usa 30 straight to separation
+    assert cap.value == pytest.approx(independent_capacity_lp(net), abs=1e-4)
+    r = trace(net, ["USA"])
+    mining = r.stage_shares[r.stage_shares["stage"] == "mining"].set_index("country")["hosted"]
+    assert mining["USA"] == pytest.approx(30 / 70)
+    assert r.bottleneck_stage != "beneficiation"
+    assert r.path_shares["share"].sum() == pytest.approx(1.0)
+
+
+def test_the_shipped_stage_table_bypasses_beneficiation_only() -> None:
+    from orechain.analytics.network import chain_stages
+
+    st = chain_stages("rare-earths").set_index("stage")["bypass"]
+    assert list(st[st].index) == ["beneficiation"]
+
+
+def test_a_recycler_is_a_source_feeding_only_its_links() -> None:
+    fac = _fac([("mine", "mining", "AUS", "AUS", 100.0), ("sep", "separation", "MYS", "AUS", 10.0),
+                ("metal", "metal", "GBR", "GBR", 10.0), ("mag_a", "magnet", "DEU", "DEU", 50.0),
+                ("rec", "recycling", "USA", "USA", 20.0), ("mag_r", "magnet", "USA", "USA", 15.0)])
+    links = pd.DataFrame({"upstream": ["rec"], "downstream": ["mag_r"]})
+    net = build_network(fac, links, factors=FACTORS5)
+    cap = independent_capacity(net)
+    assert cap.value == pytest.approx(10.0 + 15.0, abs=1e-4)  # primary chain 10 (sep/metal) + recycled 15
+    assert cap.value == pytest.approx(independent_capacity_lp(net), abs=1e-4)
+    r = trace(net, ["USA"])
+    assert r.facility_shares.set_index("id").loc["rec", "share"] == pytest.approx(15 / 65)
+    assert "USA -> USA" in set(r.path_shares["route"])
+    # an unlinked recycler does not enter the mining market
+    alone = build_network(fac, None, factors=FACTORS5)
+    assert independent_capacity(alone).value == pytest.approx(10.0, abs=1e-4)
+    with pytest.raises(AnalyticsInputError, match="does not run down the chain"):
+        build_network(fac, pd.DataFrame({"upstream": ["mine"], "downstream": ["rec"]}), factors=FACTORS5)
+
+
+AGG = pd.DataFrame({"aggregate": ["cn_sep"], "commodity": ["x"], "country": ["CHN"], "stage": ["separation"]})
+
+
+def test_a_national_aggregate_replaces_its_member_plants_and_takes_their_links() -> None:
+    fac = _fac([("m_chn", "mining", "CHN", "CHN", 100.0), ("m_usa", "mining", "USA", "USA", 30.0),
+                ("cn_sep", "separation", "CHN", "CHN", 80.0), ("plant_a", "separation", "CHN", "CHN", 25.0),
+                ("plant_b", "separation", "CHN", "CHN", np.nan), ("s_mys", "separation", "MYS", "AUS", 20.0),
+                ("g", "magnet", "JPN", "JPN", 200.0)])
+    links = pd.DataFrame({"upstream": ["m_usa"], "downstream": ["plant_a"]})
+    net = build_network(fac, links, factors=FACTORS, aggregates=AGG)
+    assert set(net.aggregated["id"]) == {"plant_a", "plant_b"}
+    assert set(net.aggregated["aggregate"]) == {"cn_sep"}
+    assert not {"plant_a", "plant_b"} & set(net.facilities["id"])
+    assert net.missing_capacity == ()  # plant_b is aggregated, not missing
+    assert list(zip(net.links["upstream"], net.links["downstream"], strict=True)) == [("m_usa", "cn_sep")]
+    # the aggregate now draws only from m_usa (30), s_mys from the open market (20)
+    assert independent_capacity(net).value == pytest.approx(50.0, abs=1e-4)
+    # capacity counted once: the aggregate's 80 + s_mys 20, never plant_a's 25 on top
+    unlinked = build_network(fac, None, factors=FACTORS, aggregates=AGG)
+    assert independent_capacity(unlinked).value == pytest.approx(100.0, abs=1e-4)
+    shares = capacity_shares(net).set_index(["stage", "country"])
+    assert shares.loc[("separation", "CHN"), "hosted_share"] == pytest.approx(0.8)
+    # without the aggregate row, nothing is aggregated
+    plain = build_network(fac[fac["id"] != "cn_sep"], links, factors=FACTORS, aggregates=AGG)
+    assert plain.aggregated.empty and "plant_a" in set(plain.facilities["id"])
+    bad = AGG.assign(country=["USA"])
+    with pytest.raises(AnalyticsInputError, match="aggregate cn_sep"):
+        build_network(fac, links, factors=FACTORS, aggregates=bad)
+
+
+def test_unknown_capacity_is_reported_with_a_lower_and_an_upper_bound() -> None:
+    fac = TOY.copy()
+    fac.loc[fac["id"] == "s_mys", "capacity"] = np.nan
+    net = build_network(fac, TOY_LINKS, factors=FACTORS)
+    assert net.missing_capacity == ("s_mys",)
+    cap = independent_capacity(net, exclude=["CHN"])
+    assert cap.value == pytest.approx(0.0, abs=1e-4)  # s_mys given nothing: a lower bound
+    assert cap.value_upper == pytest.approx(10.0, abs=1e-4)  # s_mys unlimited: g_usa's 10 binds
+    assert list(cap.missing["id"]) == ["s_mys"] and not cap.missing["excluded"].any()
+    sc = cap.stage_capacity.set_index("stage")
+    assert sc.loc["separation", "without_capacity"] == 1
+    r = trace(net, ["USA"])
+    assert list(r.missing_capacity["id"]) == ["s_mys"]
+    assert r.stage_capacity.set_index("stage").loc["separation", "without_capacity"] == 1
+    # a whole path of unknown capacities: the upper bound is unbounded
+    allnan = TOY.assign(capacity=np.nan)
+    assert independent_capacity(build_network(allnan, factors=FACTORS)).value_upper == float("inf")
+    full = independent_capacity(build_network(TOY, TOY_LINKS, factors=FACTORS))
+    assert full.value_upper == full.value and full.missing.empty

@@ -10,7 +10,23 @@ Which facility may feed which:
 * a facility with known offtakes (``links``) sends only along them, and a facility with known suppliers
   draws only from them;
 * every other facility sends into the *open market* of its stage, from which every facility of the next
-  stage present that has no known supplier draws.
+  stage present that has no known supplier draws;
+* a stage marked ``bypass`` in ``analytics/data/chain_stages.csv`` (beneficiation for rare earths: mines
+  report their output as concentrate) is optional for the open market: the market before it also reaches
+  the stage after it;
+* recyclers (stages in :data:`SECONDARY`) are sources beside the mines: they send only along their known
+  links (Noveon's recycling line -> its magnet line), never into the open market.
+
+National aggregates (``analytics/data/aggregate_facilities.csv``): where plant-level capacities cannot be
+sourced a country's stage is one facility sourced from national figures (e.g. China's MIIT quotas). When such
+an aggregate is in the frame, every other facility of its commodity hosted in its country at its stage is a
+*member*: it is left out of the flows (so nothing is counted twice), listed in ``Network.aggregated``, and
+its links become the aggregate's links.
+
+Facilities without a recorded capacity are never silently taken as 0: they are listed
+(``Network.missing_capacity``, ``TraceResult.missing_capacity``, ``CapacityResult.missing``); the flow
+``value`` is a lower bound that gives them no capacity, and ``value_upper`` gives them unlimited capacity
+(``inf`` when a path of such facilities alone joins the mines to the consumer).
 
 Tracing (:func:`trace`) allocates the consumer's supply backwards: at the last stage across the
 final-stage facilities (in proportion to capacity, or domestic facilities first when a demand is given),
@@ -33,7 +49,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -45,12 +61,16 @@ from orechain.analytics.errors import AnalyticsInputError
 
 __all__ = [
     "CHAIN",
+    "SECONDARY",
     "UNIT_FACTORS",
     "CapacityResult",
     "Network",
     "TraceResult",
+    "aggregate_facilities",
     "basis_factors",
     "build_network",
+    "capacity_shares",
+    "chain_stages",
     "independent_capacity",
     "independent_capacity_lp",
     "random_network",
@@ -58,6 +78,8 @@ __all__ = [
 ]
 
 CHAIN: tuple[str, ...] = ("mining", "beneficiation", "separation", "metal", "magnet")
+SECONDARY: tuple[str, ...] = ("recycling",)
+"""Stages whose facilities are sources beside the mines (secondary supply), linked to what they feed."""
 
 
 def _unit_key(unit: str) -> str:
@@ -68,12 +90,34 @@ def _unit_key(unit: str) -> str:
     return u
 
 
+def _shipped_csv(name: str) -> pd.DataFrame:
+    text = (resources.files("orechain.analytics") / "data" / name).read_text(encoding="utf-8")
+    return pd.DataFrame(list(csv.DictReader(io.StringIO(text))))
+
+
 def basis_factors(commodity: str | None = None) -> pd.DataFrame:
     """The shipped conversion factors to the common basis (commodity, stage, capacity_unit, factor, basis,
     kind, source, note)."""
-    text = (resources.files("orechain.analytics") / "data" / "chain_basis.csv").read_text(encoding="utf-8")
-    df = pd.DataFrame(list(csv.DictReader(io.StringIO(text))))
+    df = _shipped_csv("chain_basis.csv")
     df["factor"] = df["factor"].astype(float)
+    if commodity is not None:
+        df = df[df["commodity"] == commodity]
+    return df.reset_index(drop=True)
+
+
+def chain_stages(commodity: str | None = None) -> pd.DataFrame:
+    """The shipped stage table (commodity, stage, bypass, kind, note): which stages the open market may skip."""
+    df = _shipped_csv("chain_stages.csv")
+    df["bypass"] = df["bypass"].str.lower().map({"true": True, "false": False}).astype(bool)
+    if commodity is not None:
+        df = df[df["commodity"] == commodity]
+    return df.reset_index(drop=True)
+
+
+def aggregate_facilities(commodity: str | None = None) -> pd.DataFrame:
+    """The shipped national aggregates (aggregate, commodity, country, stage, note): each stands for every other
+    facility of its commodity hosted in its country at its stage (see the module docstring)."""
+    df = _shipped_csv("aggregate_facilities.csv")
     if commodity is not None:
         df = df[df["commodity"] == commodity]
     return df.reset_index(drop=True)
@@ -81,40 +125,83 @@ def basis_factors(commodity: str | None = None) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Network:
-    """A layered facility network. ``facilities``: id, stage, level (index in ``stages``), host,
-    controller, capacity (common basis), factor, capacity_native, capacity_unit. ``links``: upstream,
-    downstream, share (index positions ``u``, ``d`` into ``facilities``)."""
+    """A layered facility network. ``facilities``: id, stage, level (index in ``stages``; recyclers 0), sub,
+    secondary (a recycler), host, controller, capacity (common basis; 0 where unknown), capacity_known, factor,
+    capacity_native, capacity_unit. ``links``: upstream, downstream, share (index positions ``u``, ``d`` into
+    ``facilities``). ``bypass``: stages the open market may skip. ``aggregated``: plant rows left out because
+    a national aggregate stands for them (id, stage, host, aggregate, capacity_native, capacity_unit)."""
 
     facilities: pd.DataFrame
     links: pd.DataFrame
     stages: tuple[str, ...]
     basis: str
     missing_capacity: tuple[str, ...] = ()
+    bypass: tuple[str, ...] = ()
+    aggregated: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["id", "stage", "host", "aggregate", "capacity_native", "capacity_unit"]))
 
     @property
     def size(self) -> int:
         return len(self.facilities)
 
 
+def _aggregate(f: pd.DataFrame, aggregates: pd.DataFrame, problems: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop the members of the aggregates present in ``f``; return (kept facilities, members with their aggregate)."""
+    present = aggregates[aggregates["aggregate"].isin(set(f["id"]))]
+    agg_ids = set(aggregates["aggregate"])
+    by_id = f.set_index("id")
+    member_rows = []
+    for agg, country, stage in zip(present["aggregate"], present["country"], present["stage"], strict=True):
+        row = by_id.loc[str(agg)]
+        if (row["country"], row["stage"]) != (country, stage):
+            problems.append(f"aggregate {agg}: facility is {row['country']}/{row['stage']}, the aggregate "
+                            f"table says {country}/{stage}")
+            continue
+        m = f[(f["country"] == country) & (f["stage"] == stage) & ~f["id"].isin(agg_ids)]
+        member_rows.append(m.assign(aggregate=str(agg)))
+    cols = ["id", "stage", "country", "aggregate", "capacity", "capacity_unit"]
+    members = pd.concat(member_rows, ignore_index=True) if member_rows else pd.DataFrame(columns=cols)
+    for c in cols:
+        if c not in members.columns:
+            members[c] = None
+    members = members[cols].rename(columns={"country": "host", "capacity": "capacity_native"})
+    return f[~f["id"].isin(set(members["id"]))], members.reset_index(drop=True)
+
+
 def build_network(facilities: pd.DataFrame, links: pd.DataFrame | None = None, *,
                   control: pd.DataFrame | None = None, commodity: str | None = None,
                   factors: pd.DataFrame | None = None, stages: Sequence[str] = CHAIN,
-                  basis: str = "t NdPr oxide eq") -> Network:
+                  basis: str = "t NdPr oxide eq", bypass: Sequence[str] | None = None,
+                  aggregates: pd.DataFrame | None = None, secondary: Sequence[str] = SECONDARY) -> Network:
     """Build the network from a facility frame (id, stage, country, capacity, capacity_unit; optional
-    controller, basis_factor) and known links (upstream, downstream, optional share).
+    controller, basis_factor, capacity_from) and known links (upstream, downstream, optional share).
 
     ``control`` (from :func:`~orechain.analytics.concentration.controlling_countries`) supplies the
     controller when the frame has none; without either the host country is used and said so. Capacities
     are converted with ``factors`` (default: the shipped ones for ``commodity``); an unknown unit, a link to
-    an unknown facility or a link that runs against the chain order raises :class:`AnalyticsInputError`. A
-    facility without a capacity carries nothing and is listed in ``missing_capacity``.
+    an unknown facility or a link that runs against the chain order raises :class:`AnalyticsInputError`.
+    ``bypass`` (default: the shipped stage table for ``commodity``, none without one) and ``aggregates``
+    (default: the shipped national aggregates for ``commodity``) are explained in the module docstring.
+    Recyclers (``secondary`` stages) are sources. A facility without a capacity stays in the network with
+    ``capacity_known`` False and is listed in ``missing_capacity``.
     """
-    f = facilities[facilities["stage"].isin(stages)].copy()
-    order = {s: i for i, s in enumerate(stages)}
+    problems: list[str] = []
+    f = facilities[facilities["stage"].isin(stages) | facilities["stage"].isin(secondary)].copy()
+    if aggregates is None:
+        aggregates = aggregate_facilities(commodity) if commodity is not None else aggregate_facilities().iloc[:0]
+    f, members = _aggregate(f, aggregates, problems)
+    member_of = dict(zip(members["id"], members["aggregate"], strict=True))
+    order = {s: i for i, s in enumerate(stages)} | {s: -1 for s in secondary}
+    is_sec = f["stage"].isin(secondary)
     present = [s for s in stages if (f["stage"] == s).any()]
-    level = {s: i for i, s in enumerate(present)}
+    if bypass is None:
+        st = chain_stages(commodity) if commodity is not None else chain_stages().iloc[:0]
+        bypass = list(st.loc[st["bypass"], "stage"])
+    by = tuple(s for s in present if s in set(bypass))
+    level = {s: i for i, s in enumerate(present)} | {s: 0 for s in secondary}
     f["level"] = f["stage"].map(level).astype(int)
-    f = f.sort_values(["level", "id"], kind="stable").reset_index(drop=True)
+    f["secondary"] = is_sec.to_numpy()
+    f = f.sort_values(["level", "secondary", "id"], kind="stable").reset_index(drop=True)
     if "controller" not in f.columns:
         if control is not None:
             f["controller"] = f["id"].map(dict(zip(control["facility"], control["controller"], strict=True)))
@@ -122,7 +209,6 @@ def build_network(facilities: pd.DataFrame, links: pd.DataFrame | None = None, *
             f["controller"] = None
     ctrl = f["controller"].astype(object)
     f["controller"] = ctrl.where(ctrl.notna(), f["country"].astype(object))
-    problems: list[str] = []
     fac_factor = pd.to_numeric(f["basis_factor"], errors="coerce") if "basis_factor" in f.columns else \
         pd.Series(np.nan, index=f.index)
     if factors is None:
@@ -147,27 +233,34 @@ def build_network(facilities: pd.DataFrame, links: pd.DataFrame | None = None, *
     missing = tuple(f.loc[cap.isna(), "id"].astype(str))
     f["capacity_native"] = cap
     f["factor"] = factor
+    f["capacity_known"] = cap.notna().to_numpy()
     f["capacity"] = (cap * factor).fillna(0.0)
     f = f.rename(columns={"country": "host"})
     idx = {fid: i for i, fid in enumerate(f["id"])}
     lk = pd.DataFrame(columns=["upstream", "downstream", "share", "u", "d"])
     if links is not None and len(links):
-        lk = links[["upstream", "downstream"]].copy()
-        lk["share"] = pd.to_numeric(links["share"], errors="coerce") if "share" in links.columns else np.nan
-        known = lk["upstream"].isin(idx) & lk["downstream"].isin(idx)
         all_ids = set(facilities["id"])
-        for r in lk[~known].itertuples():
+        for r in links.itertuples():
             if r.upstream not in all_ids or r.downstream not in all_ids:
                 problems.append(f"link {r.upstream} -> {r.downstream}: unknown facility")
+        lk = links[["upstream", "downstream"]].copy()
+        lk["upstream"] = lk["upstream"].map(lambda x: member_of.get(x, x))
+        lk["downstream"] = lk["downstream"].map(lambda x: member_of.get(x, x))
+        lk["share"] = pd.to_numeric(links["share"], errors="coerce") if "share" in links.columns else np.nan
+        lk = lk[lk["upstream"] != lk["downstream"]]
+        lk = pd.DataFrame(lk.groupby(["upstream", "downstream"], sort=False, as_index=False)["share"].sum(min_count=1))
+        known = lk["upstream"].isin(idx) & lk["downstream"].isin(idx)
         lk = lk[known].copy()
         lk["u"] = lk["upstream"].map(idx).astype(int)
         lk["d"] = lk["downstream"].map(idx).astype(int)
         stage_of = f["stage"].map(order).to_numpy()
         back = stage_of[lk["u"].to_numpy()] > stage_of[lk["d"].to_numpy()]
+        back |= f["secondary"].to_numpy()[lk["d"].to_numpy()]
         problems += [f"link {r.upstream} -> {r.downstream} does not run down the chain" for r in lk[back].itertuples()]
     sub = np.zeros(len(f), dtype=int)
     if len(lk):
-        same = lk[f["level"].to_numpy()[lk["u"].to_numpy()] == f["level"].to_numpy()[lk["d"].to_numpy()]]
+        lv = f["level"].to_numpy()
+        same = lk[(lv[lk["u"].to_numpy()] == lv[lk["d"].to_numpy()]) & ~f["secondary"].to_numpy()[lk["u"].to_numpy()]]
         uu, dd = same["u"].to_numpy(dtype=int), same["d"].to_numpy(dtype=int)
         for _ in range(len(same) + 1):
             new = sub.copy()
@@ -180,9 +273,28 @@ def build_network(facilities: pd.DataFrame, links: pd.DataFrame | None = None, *
     f["sub"] = sub
     if problems:
         raise AnalyticsInputError("network", problems)
-    cols = ["id", "stage", "level", "sub", "host", "controller", "capacity", "factor", "capacity_native"]
-    cols += [c for c in ("capacity_unit", "status", "name") if c in f.columns]
-    return Network(f[cols], lk.reset_index(drop=True), tuple(present), basis, missing)
+    cols = ["id", "stage", "level", "sub", "secondary", "host", "controller", "capacity", "capacity_known", "factor",
+            "capacity_native"]
+    cols += [c for c in ("capacity_unit", "capacity_from", "status", "name") if c in f.columns]
+    return Network(f[cols], lk.reset_index(drop=True), tuple(present), basis, missing, by, members)
+
+
+def capacity_shares(net: Network) -> pd.DataFrame:
+    """Each country's share of the network's capacity per stage (common basis), hosted and controlled: stage,
+    country, hosted_capacity, hosted_share, controlled_capacity, controlled_share, and per stage the number of
+    facilities without a capacity (``without_capacity``), which the shares leave out."""
+    f = net.facilities
+    rows = []
+    for stage, g in f.groupby("stage", sort=False):
+        tot = float(g["capacity"].sum())
+        unknown = int((~g["capacity_known"]).sum())
+        hosted = g.groupby("host")["capacity"].sum()
+        ctrl = g.groupby("controller")["capacity"].sum()
+        for c in sorted(set(hosted.index) | set(ctrl.index)):
+            h, k = float(hosted.get(c, 0.0)), float(ctrl.get(c, 0.0))
+            rows.append((stage, c, h, h / tot if tot > 0 else np.nan, k, k / tot if tot > 0 else np.nan, unknown))
+    return pd.DataFrame(rows, columns=["stage", "country", "hosted_capacity", "hosted_share", "controlled_capacity",
+                                       "controlled_share", "without_capacity"])
 
 
 # --- the flow graph ----------------------------------------------------------------------------------------
@@ -198,11 +310,13 @@ class _Graph:
     final: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
 
-def _graph(net: Network, keep: np.ndarray, final_ok: np.ndarray) -> _Graph:
-    """Node-split graph: facility i has nodes 2i (in) and 2i+1 (out); hubs after them; then source, sink."""
+def _graph(net: Network, keep: np.ndarray, final_ok: np.ndarray, *, unknown_unbounded: bool = False) -> _Graph:
+    """Node-split graph: facility i has nodes 2i (in) and 2i+1 (out); hubs after them; then source, sink.
+    ``unknown_unbounded``: facilities without a capacity get an unbounded capacity edge (else 0)."""
     f = net.facilities
     n = len(f)
     levels = f["level"].to_numpy()
+    secondary = f["secondary"].to_numpy(dtype=bool)
     nlev = len(net.stages)
     hub0 = 2 * n
     source, sink = hub0 + nlev, hub0 + nlev + 1
@@ -212,7 +326,10 @@ def _graph(net: Network, keep: np.ndarray, final_ok: np.ndarray) -> _Graph:
     ids = np.arange(n)
     src.append(2 * ids)
     dst.append(2 * ids + 1)
-    cap.append(np.where(keep, f["capacity"].to_numpy(dtype=float), 0.0))
+    node_cap = f["capacity"].to_numpy(dtype=float)
+    if unknown_unbounded:
+        node_cap = np.where(f["capacity_known"].to_numpy(dtype=bool), node_cap, np.inf)
+    cap.append(np.where(keep, node_cap, 0.0))
     node_edge = np.arange(n)
     has_out = np.zeros(n, dtype=bool)
     has_in = np.zeros(n, dtype=bool)
@@ -227,12 +344,12 @@ def _graph(net: Network, keep: np.ndarray, final_ok: np.ndarray) -> _Graph:
     src.append(np.full(int(first.sum()), source))
     dst.append(2 * ids[first])
     cap.append(np.full(int(first.sum()), np.inf))
-    last = levels == nlev - 1
+    last = (levels == nlev - 1) & ~secondary
     fin = ids[last & final_ok]
     src.append(2 * fin + 1)
     dst.append(np.full(len(fin), sink))
     cap.append(np.full(len(fin), np.inf))
-    open_out = ~has_out & ~last
+    open_out = ~has_out & ~last & ~secondary
     src.append(2 * ids[open_out] + 1)
     dst.append(hub0 + levels[open_out])
     cap.append(np.full(int(open_out.sum()), np.inf))
@@ -240,16 +357,23 @@ def _graph(net: Network, keep: np.ndarray, final_ok: np.ndarray) -> _Graph:
     src.append(hub0 + levels[open_in] - 1)
     dst.append(2 * ids[open_in])
     cap.append(np.full(int(open_in.sum()), np.inf))
+    skip = np.array([lv for lv, s in enumerate(net.stages) if s in net.bypass and 0 < lv < nlev - 1], dtype=int)
+    src.append(hub0 + skip - 1)  # the market before a bypassed stage also feeds the market after it
+    dst.append(hub0 + skip)
+    cap.append(np.full(len(skip), np.inf))
     return _Graph(hub0 + nlev + 2, np.concatenate(src), np.concatenate(dst), np.concatenate(cap), source, sink,
                   node_edge, fin)
 
 
 @dataclass(frozen=True)
 class CapacityResult:
-    """Maximum independent flow (``value``, common basis per year), its ``resolution`` (the scaled integer
-    solve is exact to within this), the ``bottleneck_stage`` (the stage holding most of the minimum cut),
-    ``cut`` (facilities in the minimum cut), ``stage_capacity`` (capacity left per stage after the
-    exclusion) and the facilities ``excluded``."""
+    """Maximum independent flow (``value``, common basis per year) with facilities of unknown capacity given
+    none (a lower bound), its ``resolution`` (the scaled integer solve is exact to within this), the
+    ``bottleneck_stage`` (the stage holding most of the minimum cut), ``cut`` (facilities in the minimum cut),
+    ``stage_capacity`` (capacity left per stage after the exclusion, and facilities left without a capacity)
+    and the facilities ``excluded``. ``value_upper``: the same flow with unknown capacities unlimited (``inf``
+    when a path of them alone reaches the consumer; equal to ``value`` when none is missing). ``missing``: the
+    facilities without a capacity (id, stage, host, controller, excluded)."""
 
     value: float
     resolution: float
@@ -258,6 +382,9 @@ class CapacityResult:
     stage_capacity: pd.DataFrame
     excluded: tuple[str, ...]
     flows: pd.Series
+    value_upper: float = float("nan")
+    missing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["id", "stage", "host", "controller", "excluded"]))
 
 
 def _keep(net: Network, exclude: Iterable[str], by: Literal["controller", "host", "either"]) -> np.ndarray:
@@ -275,6 +402,23 @@ def _final_ok(net: Network, consumer_hosts: Iterable[str] | None) -> np.ndarray:
     return np.asarray(net.facilities["host"].isin(set(consumer_hosts)).to_numpy())
 
 
+def _max_flow(g: _Graph, res: float, big: int) -> tuple[float, sp.csr_array, Any]:
+    finite = np.isfinite(g.cap)
+    icap = np.where(finite, np.floor(np.where(finite, g.cap, 0.0) / res), big).astype(np.int32)
+    m = sp.csr_array((icap, (g.src, g.dst)), shape=(g.n_nodes, g.n_nodes))
+    m.sum_duplicates()
+    m = sp.csr_array(m.astype(np.int32))
+    out = maximum_flow(m, g.source, g.sink, method="dinic")
+    return float(out.flow_value) * res, m, out
+
+
+def _unbounded_path(g: _Graph) -> bool:
+    """Whether the source reaches the sink along unbounded edges alone."""
+    inf = ~np.isfinite(g.cap)
+    m = sp.csr_array((np.ones(int(inf.sum())), (g.src[inf], g.dst[inf])), shape=(g.n_nodes, g.n_nodes))
+    return bool(np.isin(g.sink, breadth_first_order(m, g.source, directed=True, return_predecessors=False)))
+
+
 def independent_capacity(net: Network, exclude: Iterable[str] = (), *,
                          by: Literal["controller", "host", "either"] = "controller",
                          consumer_hosts: Iterable[str] | None = None, resolution: float | None = None
@@ -283,24 +427,24 @@ def independent_capacity(net: Network, exclude: Iterable[str] = (), *,
     hosted (``"host"``) or either by the ``exclude`` countries, at any stage.
 
     ``consumer_hosts``: only final-stage facilities hosted there deliver to the consumer (default: any
-    final-stage facility that is left). ``resolution``: the capacity unit of the integer solve (default:
-    the total capacity / 2^30, at most 1e-6).
+    final-stage facility that is left, i.e. the consumer may import finished products from any of them).
+    ``resolution``: the capacity unit of the integer solve (default: the total capacity / 2^30, at most 1e-6).
     """
     keep = _keep(net, exclude, by)
-    g = _graph(net, keep, _final_ok(net, consumer_hosts))
-    finite = np.isfinite(g.cap)
+    final_ok = _final_ok(net, consumer_hosts)
+    g = _graph(net, keep, final_ok)
     total = float(net.facilities["capacity"].sum())
     res = resolution if resolution is not None else max(total / 2**30, 1e-6) if total > 0 else 1e-6
     big = int(min(2**31 - 1, np.ceil(total / res) + 1))
-    icap = np.where(finite, np.floor(np.where(finite, g.cap, 0.0) / res), big).astype(np.int32)
-    m = sp.csr_array((icap, (g.src, g.dst)), shape=(g.n_nodes, g.n_nodes))
-    m.sum_duplicates()
-    m = sp.csr_array(m.astype(np.int32))
-    out = maximum_flow(m, g.source, g.sink, method="dinic")
-    value = float(out.flow_value) * res
+    value, m, out = _max_flow(g, res, big)
     flow = out.flow.tocsr() if hasattr(out.flow, "tocsr") else sp.csr_array(out.flow)
     f = net.facilities
     n = len(f)
+    unknown = ~f["capacity_known"].to_numpy(dtype=bool)
+    value_upper = value
+    if (unknown & keep).any():
+        gu = _graph(net, keep, final_ok, unknown_unbounded=True)
+        value_upper = float("inf") if _unbounded_path(gu) else _max_flow(gu, res, big)[0]
     node_flow = np.asarray(flow[2 * np.arange(n), 2 * np.arange(n) + 1]).ravel() * res
     # minimum cut: nodes reachable from the source in the residual graph
     resid = sp.csr_array(m - flow)
@@ -316,14 +460,19 @@ def independent_capacity(net: Network, exclude: Iterable[str] = (), *,
     stage_cap["capacity_left"] = stage_cap["stage"].map(
         left[left["kept"]].groupby("stage")["capacity"].sum()).fillna(0.0)
     stage_cap["in_cut"] = stage_cap["stage"].map(cut.groupby("stage")["capacity"].sum()).fillna(0.0)
+    stage_cap["without_capacity"] = stage_cap["stage"].map(
+        left[left["kept"] & ~left["capacity_known"]].groupby("stage").size()).fillna(0).astype(int)
+    stage_cap["bypass"] = stage_cap["stage"].isin(net.bypass)
     bottleneck = None
     if value <= res * (n + 1):
-        zero = stage_cap[stage_cap["capacity_left"] <= 0]
+        zero = stage_cap[(stage_cap["capacity_left"] <= 0) & ~stage_cap["bypass"]]
         bottleneck = str(zero["stage"].iloc[0]) if len(zero) else (str(cut["stage"].iloc[0]) if len(cut) else None)
     elif len(cut):
         bottleneck = str(stage_cap.sort_values("in_cut", ascending=False)["stage"].iloc[0])
+    missing = f.loc[unknown, ["id", "stage", "host", "controller"]].assign(excluded=~keep[unknown])
     return CapacityResult(value, res, bottleneck, cut, stage_cap, tuple(f.loc[~keep, "id"]),
-                          pd.Series(node_flow, index=f["id"], name="flow"))
+                          pd.Series(node_flow, index=f["id"], name="flow"), value_upper,
+                          missing.reset_index(drop=True))
 
 
 def independent_capacity_lp(net: Network, exclude: Iterable[str] = (), *,
@@ -364,7 +513,10 @@ class TraceResult:
     ``path_shares``: host-country paths mine -> ... -> final stage and their shares (every path kept).
     ``bottleneck_stage``: the stage with the least capacity (common basis); ``stage_capacity`` lists them.
     ``unsupplied``: per stage, the share of the consumer's supply whose inputs cannot be traced further
-    (a facility with no possible supplier)."""
+    (a facility with no possible supplier, or whose known suppliers all lack a capacity).
+    ``missing_capacity``: the facilities without a capacity (id, stage, host, controller): they take no share,
+    so the shares describe the facilities with a capacity only. ``aggregated``: plant rows a national
+    aggregate stands for (see :class:`Network`)."""
 
     facility_shares: pd.DataFrame
     stage_shares: pd.DataFrame
@@ -372,11 +524,14 @@ class TraceResult:
     bottleneck_stage: str
     stage_capacity: pd.DataFrame
     unsupplied: pd.Series
+    missing_capacity: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["id", "stage", "host", "controller"]))
+    aggregated: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _final_split(net: Network, consumer: Sequence[str], demand: float | None) -> np.ndarray:
     f = net.facilities
-    last = (f["level"] == len(net.stages) - 1).to_numpy()
+    last = ((f["level"] == len(net.stages) - 1) & ~f["secondary"]).to_numpy()
     cap = f["capacity"].to_numpy(dtype=float) * last
     if cap.sum() <= 0:
         raise AnalyticsInputError("trace", [f"no capacity at the final stage {net.stages[-1]}"])
@@ -417,8 +572,22 @@ def _supplier_weights(net: Network) -> tuple[pd.DataFrame, np.ndarray, np.ndarra
         tot = np.bincount(d, weights=raw, minlength=n)[d]
         w = pd.DataFrame({"d": d, "u": u, "w": np.where(tot > 0, raw / np.where(tot > 0, tot, 1), 0.0)})
     levels = f["level"].to_numpy()
-    open_sup = ~has_out & (levels < len(net.stages) - 1)
+    open_sup = ~has_out & (levels < len(net.stages) - 1) & ~f["secondary"].to_numpy(dtype=bool)
     return w, has_in, open_sup
+
+
+def _market_pool(net: Network, open_sup: np.ndarray, lev: int) -> np.ndarray:
+    """The open suppliers a market user at level ``lev`` may draw from: those one level up, and past each
+    bypassed stage those one level further up."""
+    levels = net.facilities["level"].to_numpy()
+    pool = np.zeros(len(levels), dtype=bool)
+    up = lev - 1
+    while up >= 0:
+        pool |= open_sup & (levels == up)
+        if up == 0 or net.stages[up] not in net.bypass:
+            break
+        up -= 1
+    return pool
 
 
 def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None, paths: bool = True,
@@ -452,7 +621,7 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
         covered = np.bincount(d_idx, weights=wt, minlength=n)
         lost = at & has_in & (covered <= 0)
         market_users = at & ~has_in
-        sup = open_sup & (levels == lev - 1)
+        sup = _market_pool(net, open_sup, lev)
         demand_mkt = float(x[market_users].sum())
         sup_cap = float(cap[sup].sum())
         mkt_w = np.where(sup, cap / sup_cap, 0.0) if sup_cap > 0 else np.zeros(n)
@@ -490,7 +659,7 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
             raise AnalyticsInputError("trace", [
                 f"path shares need more than {max_path_rows:,} intermediate rows at stage {net.stages[lev - 1]}; "
                 "use paths=False (stage shares only) or raise max_path_rows"])
-    fs = f[["id", "stage", "host", "controller", "capacity"]].assign(share=x)
+    fs = f[["id", "stage", "host", "controller", "capacity", "capacity_known"]].assign(share=x)
     rows = []
     for stage, g in fs.groupby("stage", sort=False):
         tot = g["share"].sum()
@@ -501,7 +670,8 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
         for c in sorted(set(hosted.index) | set(ctrl.index)):
             rows.append((stage, c, float(hosted.get(c, 0.0)), float(ctrl.get(c, 0.0))))
     stage_shares = pd.DataFrame(rows, columns=["stage", "country", "hosted", "controlled"])
-    stage_shares["stage"] = pd.Categorical(stage_shares["stage"], categories=list(net.stages), ordered=True)
+    cats = [*sorted(set(fs["stage"]) - set(net.stages)), *net.stages]  # recyclers first
+    stage_shares["stage"] = pd.Categorical(stage_shares["stage"], categories=cats, ordered=True)
     stage_shares = stage_shares.sort_values(["stage", "controlled"], ascending=[True, False]).reset_index(drop=True)
     stage_shares["stage"] = stage_shares["stage"].astype(str)
     if paths:
@@ -512,7 +682,14 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
         path_shares = pd.DataFrame(columns=["route", "share"])
     stage_cap = fs.groupby("stage", sort=False)["capacity"].sum().reindex(list(net.stages)).fillna(0.0)
     stage_capacity = stage_cap.rename("capacity").reset_index()
-    return TraceResult(fs, stage_shares, path_shares, str(stage_cap.idxmin()), stage_capacity, unsupplied)
+    stage_capacity["facilities"] = stage_capacity["stage"].map(f.groupby("stage").size()).fillna(0).astype(int)
+    stage_capacity["without_capacity"] = stage_capacity["stage"].map(
+        f[~f["capacity_known"]].groupby("stage").size()).fillna(0).astype(int)
+    stage_capacity["bypass"] = stage_capacity["stage"].isin(net.bypass)
+    required = stage_cap[[s not in net.bypass for s in stage_cap.index]]
+    missing = f.loc[~f["capacity_known"], ["id", "stage", "host", "controller"]].reset_index(drop=True)
+    return TraceResult(fs, stage_shares, path_shares, str(required.idxmin()), stage_capacity, unsupplied, missing,
+                       net.aggregated)
 
 
 def stage_summary(result: TraceResult, countries: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -155,42 +155,58 @@ def trace_cmd(
                                                           "are avoided (controlled by them); repeatable")] = None,
     include: Annotated[Optional[list[str]], typer.Option("--include", help="facility ids to add whatever their "  # noqa: UP045
                                                           "status, e.g. announced projects; repeatable")] = None,
-    show: Annotated[str, typer.Option(help="stages, paths, facilities or capacity")] = "stages",
+    show: Annotated[str, typer.Option(help="stages, paths, facilities, capacity, shares (each country's share "
+                                           "of capacity per stage), missing or aggregated")] = "stages",
+    domestic: Annotated[bool, typer.Option("--domestic", help="only final-stage plants hosted by the consumer "
+                                           "deliver (default: any plant left after the exclusion)")] = False,
     db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: OutOpt = None,
 ) -> None:
     """Mine-to-magnet tracing for a consumer: per stage, the share of its supply hosted and controlled by each
     country; path shares; the bottleneck stage; and the independent-chain capacity excluding --exclude.
 
-    Only operating and commissioning facilities with a recorded capacity carry flow; the others are listed.
+    Operating and commissioning facilities carry flow. Facilities without a recorded capacity are listed
+    (never taken as 0 silently): the capacity is then a lower bound, and an upper bound gives them unlimited
+    capacity. Plants that a national aggregate stands for (e.g. China's MIIT quotas) are listed as aggregated.
 
     Example: orechain trace --consumer USA --exclude CHN --show capacity
     """
     from orechain.analytics import inputs
-    from orechain.analytics.network import build_network, independent_capacity, trace
+    from orechain.analytics.network import build_network, capacity_shares, independent_capacity, trace
 
     store = open_store(db)
     try:
         members = inputs.importer_groups(store, [consumer])
         cons = next(iter(members.values()))
         f = inputs.facility_frame(store, commodity, extra=include or ())
-        missing = f.loc[f["capacity"].isna(), "id"].tolist()
         net = build_network(f, queries.links(store), commodity=commodity)
-        if missing:
-            err.print(f"[yellow]{len(missing)} facilities have no recorded capacity and carry nothing:[/yellow] "
-                      + ", ".join(missing))
         res = trace(net, cons)
-        cap = independent_capacity(net, exclude or ())
+        cap = independent_capacity(net, exclude or (), consumer_hosts=cons if domestic else None)
     except AnalyticsInputError as exc:
         raise fail(exc) from exc
+    if len(net.aggregated):
+        err.print(f"{len(net.aggregated)} plant rows are counted through national aggregates, not on their own: "
+                  + ", ".join(f"{a} ({n})" for a, n in net.aggregated.groupby("aggregate").size().items()))
+    if len(cap.missing):
+        err.print(f"[yellow]{len(cap.missing)} facilities have no recorded capacity[/yellow] (given none in the "
+                  "capacity below, a lower bound; see --show missing): " + ", ".join(cap.missing["id"]))
+    upper = "" if cap.value_upper == cap.value else f"; upper bound with unknown capacities unlimited: " \
+        f"{cap.value_upper:,.1f}"
     err.print(f"bottleneck stage by capacity: {res.bottleneck_stage}; independent-chain capacity excluding "
-              f"{', '.join(exclude or []) or 'nothing'}: {cap.value:,.1f} {net.basis}/yr "
-              f"(bottleneck {cap.bottleneck_stage})")
+              f"{', '.join(exclude or []) or 'nothing'}{' (domestic final stage)' if domestic else ''}: "
+              f"{cap.value:,.1f} {net.basis}/yr (bottleneck {cap.bottleneck_stage}){upper}")
     if show == "paths":
         df = res.path_shares
     elif show == "facilities":
         df = res.facility_shares
     elif show == "capacity":
-        df = cap.stage_capacity.assign(independent_capacity=cap.value, basis=net.basis)
+        df = cap.stage_capacity.assign(independent_capacity=cap.value, independent_capacity_upper=cap.value_upper,
+                                       basis=net.basis)
+    elif show == "shares":
+        df = capacity_shares(net)
+    elif show == "missing":
+        df = cap.missing
+    elif show == "aggregated":
+        df = net.aggregated
     else:
         df = res.stage_shares
     emit(df, fmt, out_path, title=f"{commodity} supply of {consumer}: {show}")
