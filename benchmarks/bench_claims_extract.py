@@ -4,16 +4,29 @@ Target (issue 5): at least 200 articles per second per core on a generated corpu
 flat memory. Articles are generated on the fly (seeded) from domain sentences and filler, so the corpus
 never sits in memory. No peer is timed: no offline claim extractor is installed in the environment.
 
-Run: .venv/bin/python benchmarks/bench_claims_extract.py [--n 10000]
+Only the extraction calls are timed (article generation is not). The machine is shared, so CPU time per
+core is the figure to quote; wall time is printed beside it. ``--against REV`` runs the same articles
+through the package as it was at a git revision, in a subprocess, for a side-by-side ratio.
+
+Run: .venv/bin/python benchmarks/bench_claims_extract.py [--n 10000] [--against 8d0c528 --against-n 1000]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import os
 import random
 import resource
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from orechain.claims.extract import extract_claims
 from orechain.claims.subjects import shipped_names
@@ -39,12 +52,13 @@ FILLER = [
 ]
 
 
-def articles(n: int, seed: int = 20251008) -> Iterator[str]:
+def articles(n: int, seed: int = 20251008, length: int = 1000) -> Iterator[str]:
+    """``n`` seeded articles of about ``length`` words: 20% claim sentences, the rest filler."""
     rng = random.Random(seed)
     for _ in range(n):
         parts: list[str] = []
         words = 0
-        while words < 1000:
+        while words < length:
             if rng.random() < 0.2:
                 s = rng.choice(CLAIMS).format(n=rng.randint(1, 90), p=rng.randint(50, 99), g=rng.randint(100, 9000),
                                               d=rng.randint(10, 300), b=rng.randint(1, 9), q=rng.randint(1, 9),
@@ -58,26 +72,65 @@ def articles(n: int, seed: int = 20251008) -> Iterator[str]:
         yield " ".join(parts)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=10_000)
-    args = ap.parse_args()
+def run(n: int) -> dict[str, Any]:
+    """Extract from ``n`` generated articles; CPU and wall time are summed over the extraction calls only."""
     names = shipped_names()
     extract_claims("Warm-up: Pakistan's minerals are worth $6 trillion.", names)
     rss: list[float] = []
     total_claims = words = 0
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    for i, text in enumerate(articles(args.n)):
+    cpu = wall = 0.0
+    for i, text in enumerate(articles(n)):
+        c0, t0 = time.process_time(), time.perf_counter()
         total_claims += len(extract_claims(text, names))
+        cpu += time.process_time() - c0
+        wall += time.perf_counter() - t0
         words += len(text.split())
-        if i % max(1, args.n // 10) == 0:
+        if i % max(1, n // 10) == 0:
             rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    print(f"articles: {args.n}, mean words {words / args.n:.0f}, claims {total_claims}")
-    print(f"wall {wall:.1f} s -> {args.n / wall:.0f} articles/s; CPU {cpu:.1f} s -> {args.n / cpu:.0f} articles/s "
-          f"per core (target >= 200)")
-    print("peak RSS by tenth of the run (MB): " + ", ".join(f"{r:.0f}" for r in rss))
+    return {"n": n, "words": words / n, "claims": total_claims, "cpu": cpu, "wall": wall, "rss": rss}
+
+
+def _against(rev: str, n: int) -> dict[str, Any]:
+    """The same run with the package as it was at git revision ``rev`` (in a subprocess, same generator)."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(root), "archive", rev, "src/orechain"], check=True,
+                                 capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        env = {**os.environ, "PYTHONPATH": f"{tmp}/src"}
+        code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import orechain, bench_claims_extract as b; "
+                "assert orechain.__file__.startswith(sys.argv[2]), orechain.__file__; "
+                "print(json.dumps(b.run(int(sys.argv[3]))))")
+        out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), tmp, str(n)], env=env,
+                             check=True, capture_output=True, text=True).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def _line(label: str, r: dict[str, Any]) -> str:
+    n, cpu, wall = float(r["n"]), float(r["cpu"]), float(r["wall"])
+    return (f"{label}: {n:.0f} articles (mean {float(r['words']):.0f} words, {float(r['claims']):.0f} claims): "
+            f"CPU {cpu:.1f} s -> {n / cpu:.0f} articles/s per core; wall {wall:.1f} s -> {n / wall:.0f} articles/s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=10_000)
+    ap.add_argument("--against", metavar="REV", help="also run the extractor as of this git revision (e.g. 8d0c528)")
+    ap.add_argument("--against-n", type=int, default=1_000, help="articles for the --against run")
+    args = ap.parse_args()
+    r = run(args.n)
+    print(_line("this tree", r) + " (target >= 200 per core)")
+    print("peak RSS by tenth of the run (MB): " + ", ".join(f"{x:.0f}" for x in r["rss"]))
+    if args.against:
+        now = run(args.against_n) if args.against_n != args.n else r
+        old = _against(args.against, args.against_n)
+        print(_line("this tree", now))
+        print(_line(f"at {args.against}", old))
+        ratio = (float(old["cpu"]) / float(old["n"])) / (float(now["cpu"]) / float(now["n"]))
+        print(f"CPU-time speed-up over {args.against}: {ratio:.2f}x (same generator, same articles)")
 
 
 if __name__ == "__main__":

@@ -79,3 +79,27 @@ def test_subjects_are_canonical_across_wordings() -> None:
 def test_currency_sign_is_not_a_country() -> None:
     (c,) = extract_claims("Pakistan's minerals are worth up to US$68 trillion.")
     assert c.scope == "PAK"
+
+
+def test_sentence_breaks_on_long_lines_and_line_breaks() -> None:
+    # The abbreviation check looks at a short window first; a long line, a long word before the mark and
+    # a line break must all give the same sentences as reading the whole line.
+    filler = "The plan was discussed at length by officials in several provinces " * 3
+    text = (f"{filler}with Mr. Hastie. Then 90% went.\n{'x' * 40}. Next one.\nAnd " + "a" + "." * 30
+            + " Z follows. Last")
+    got = [text[a:b] for a, b in split_sentences(text)]
+    assert got == [f"{filler}with Mr. Hastie.", "Then 90% went.", f"{'x' * 40}.", "Next one.",
+                   "And a" + "." * 30 + " Z follows.", "Last"]
+
+
+def test_name_lookup_matches_whole_tokens_longest_first_and_acronyms_by_case() -> None:
+    from orechain.claims.subjects import shipped_names
+
+    names = shipped_names()
+    text = "US Strategic Metals met the Frontier Works Organisation in Pakistan's capital; us too, Pakistani."
+    found = [(text[m.start:m.end], m.entity.kind, m.entity.id) for m in names.find(text)]
+    assert found[0][:2] == ("US Strategic Metals", "organisation")
+    assert found[1][:2] == ("Frontier Works Organisation", "organisation")
+    assert found[2] == ("Pakistan", "country", "PAK")
+    assert not any(t == "us" for t, _, _ in found)  # a short acronym matches only in capitals
+    assert found[-1] == ("Pakistani", "country", "PAK")

@@ -40,6 +40,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("year", re.compile(rf"(?<![\d,.$])\b(?P<y>{YEAR})\b(?!\d|,\d|\s?(?:%|percent|t\b|tonnes|mg|ppm))")),
 )
 _PRIORITY = {k: i for i, (k, _) in enumerate(_PATTERNS)}
+_ANY_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ def _value(kind: str, m: re.Match[str]) -> tuple[str, str] | None:
 def find_dates(text: str) -> list[DateRef]:
     """Dates and periods in ``text``, in order; overlapping matches resolved by specificity."""
     found: list[tuple[int, DateRef]] = []
+    if _ANY_YEAR.search(text) is None:  # every pattern needs a year: most sentences end here
+        return []
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(text):
             res = _value(kind, m)

@@ -13,38 +13,50 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orechain.claims.dates import find_dates
+from orechain.claims.dates import DateRef, find_dates
 from orechain.claims.quantities import Quantity, find_quantities
-from orechain.claims.subjects import DocContext, NameTable, doc_context, shipped_names, subject_for
+from orechain.claims.subjects import DocContext, Mention, NameTable, doc_context, shipped_names, subject_for
 
 __all__ = ["Claim", "extract_claims", "split_sentences"]
 
 _ABBREV = {"u.s", "mr", "mrs", "ms", "dr", "prof", "sept", "sep", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
            "oct", "nov", "dec", "inc", "ltd", "co", "corp", "no", "st", "vs", "e.g", "i.e", "approx", "gov", "gen",
            "lt", "col", "mt", "jr", "sr", "rs", "u.k", "u.n", "est", "fig", "al", "p.m", "a.m"}
-_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9$])")
+# A sentence ends at a line break, or at ., ! or ? (and closing quotes or brackets) followed by spaces and a
+# capital, a digit or "$"; unless the word before the mark is an abbreviation or an initial.
+_BREAK = re.compile(r"[.!?]+[\"”’')\]]*[^\S\n]+(?=[\"“‘(\[]?[A-Z0-9$])|\n")
+_LAST_WORD = re.compile(r"([\w.]+)[.!?]*$")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence: lines are split apart, then at ., ! or ? before a capital or digit."""
+    cuts: list[tuple[int, int]] = []  # (end of one sentence, start of the next)
+    last_word = _LAST_WORD.search
+    for m in _BREAK.finditer(text):
+        at = m.start()
+        if text[at] == "\n":
+            cuts.append((at, at + 1))
+            continue
+        # Only the word before the mark matters (an abbreviation or an initial): look at a short window first
+        # and at the whole line only when the word may run on past it. A line break ends a word.
+        lo = max(0, at - 15)
+        word = last_word(text, lo, at + 1)
+        if word is not None and lo > 0 and word.start() == lo:
+            word = last_word(text, text.rfind("\n", 0, at) + 1, at + 1)
+        w = word.group(1).lower().rstrip(".") if word else ""
+        if w in _ABBREV or (len(w) == 1 and w.isalpha()):
+            continue
+        cuts.append((m.end(), m.end()))
     spans: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        start = pos
-        pos += len(line) + 1
-        s = start
-        for m in _BOUNDARY.finditer(line):
-            word = re.search(r"([\w.]+)[.!?]*$", line[:m.start() + 1])
-            w = word.group(1).lower().rstrip(".") if word else ""
-            if w in _ABBREV or (len(w) == 1 and w.isalpha()):
-                continue
-            cut = start + m.end()
-            spans.append((s, cut))
-            s = cut
-        if start + len(line) > s:
-            spans.append((s, start + len(line)))
-    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), a + len(text[a:b].rstrip()))
-            for a, b in spans if text[a:b].strip()]
+    s = 0
+    for end, nxt in (*cuts, (len(text), len(text))):
+        seg = text[s:end]
+        core = seg.strip()
+        if core:
+            a = s + seg.find(core)
+            spans.append((a, a + len(core)))
+        s = nxt
+    return spans
 
 
 _NAME = r"(?:[A-Z][\w.&’'-]*)(?:\s+(?:of\s+|the\s+|and\s+)?[A-Z][\w.&’'-]*){0,5}"
@@ -130,13 +142,13 @@ def extract_claims(text: str, names: NameTable | None = None, ctx: DocContext | 
     quantities = find_quantities(text)
     if not quantities:
         return []
-    spans = [(q.start, q.end) for q in quantities]
-    mentions = [m for m in names.find(text) if not any(a < m.end and m.start < b for a, b in spans)]  # "US$68"
+    mentions = _outside(names.find(text), quantities)  # "US$68" is money, not the United States
     ctx = ctx or doc_context(mentions, names)
     sentences = split_sentences(text)
     out: list[Claim] = []
     si = 0
     mi = 0
+    per_sentence: tuple[int, list[DateRef], tuple[str, ...], str | None] | None = None
     for q in quantities:
         while si < len(sentences) and sentences[si][1] <= q.start:
             si += 1
@@ -150,20 +162,30 @@ def extract_claims(text: str, names: NameTable | None = None, ctx: DocContext | 
             mi += 1
         local = [m for m in mentions[mi:] if m.start < s1]
         subj = subject_for(sentence, s0, q, local, ctx)
-        out.append(_claim(text, si, s0, sentence, q, subj.key, subj.scope, subj.metric, subj.measure,
-                          subj.entities))
+        if per_sentence is None or per_sentence[0] != si:  # dates, hedges, speaker: once per sentence
+            hedge_words = tuple(dict.fromkeys(h.lower() for h in _HEDGES.findall(sentence)))
+            per_sentence = (si, find_dates(sentence), hedge_words, _attribution(sentence))
+        _, dates, hedges, speaker = per_sentence
+        date = None
+        if dates:
+            qs = q.start - s0
+            date = min(dates, key=lambda d: abs(d.start - qs)).value
+        bv, bl, bu, bunit = q.base()
+        out.append(Claim(si, sentence, q.start, q.end, q.text, q.kind, subj.key, subj.scope, subj.metric, subj.measure,
+                         q.value, q.unit, q.lower, q.upper, bv, bl, bu, bunit, q.qualifier, q.precision, date, speaker,
+                         hedges, subj.entities))
     return out
 
 
-def _claim(text: str, si: int, s0: int, sentence: str, q: Quantity, key: str, scope: str, metric: str | None,
-           measure: str, entities: Sequence[tuple[str, str]]) -> Claim:
-    bv, bl, bu, bunit = q.base()
-    dates = find_dates(sentence)
-    date = None
-    if dates:
-        qs = q.start - s0
-        date = min(dates, key=lambda d: abs(d.start - qs)).value
-    hedges = tuple(dict.fromkeys(h.lower() for h in _HEDGES.findall(sentence)))
-    return Claim(si, sentence, q.start, q.end, q.text, q.kind, key, scope, metric, measure, q.value, q.unit,
-                 q.lower, q.upper, bv, bl, bu, bunit, q.qualifier, q.precision, date, _attribution(sentence),
-                 hedges, tuple(entities))
+def _outside(mentions: list[Mention], quantities: Sequence[Quantity]) -> list[Mention]:
+    """The mentions that overlap no quantity (both lists are in text order; quantities do not overlap)."""
+    out: list[Mention] = []
+    k = 0
+    nq = len(quantities)
+    for m in mentions:
+        while k < nq and quantities[k].end <= m.start:
+            k += 1
+        if k < nq and quantities[k].start < m.end:
+            continue
+        out.append(m)
+    return out

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
 
 from orechain.units import UnitError, convert
 
@@ -360,34 +361,35 @@ _PRIORITY = {"money": 0, "price": 0, "grade": 1, "share": 2, "mass": 3, "rate": 
 _NOT_AFTER = re.compile(r"^[-\w]*(?:th|st|nd|rd)\b")
 
 
-_TOK = re.compile(r"[A-Za-z]+|\d+|[$€£¥]")
 _NUMBER_WORDS = frozenset(w for w in _WORDS if " " not in w)
 _CURRENCY_TOKENS = frozenset({"us", "u", "usd", "rs", "pkr", "rmb", "cny", "eur", "gbp", "au", "ca", "c", "a"})
 _VAGUE_WORDS = frozenset({"hundreds", "tens", "several", "trillions", "billions", "millions"})
 
 
+# Anchors come from two C-level scans instead of a Python loop over every token: a digit anchor is the first
+# digit of a run not preceded by a letter, a digit, "." or "," (the lookbehinds sit after the digit so that
+# the scan can skip ahead to digits); word anchors are whole ASCII-letter tokens (and currency symbols),
+# cut by ``re.split`` and looked up in one dict.
+_DIGIT_ANCHOR = re.compile(r"\d(?<![^\W_]\d)(?<![.,]\d)")
+_LETTER_SPLIT = re.compile(r"([A-Za-z]+|[$€£¥])")
+_ANCHOR_OF: dict[str, tuple[str, ...]] = {
+    **{w: ("word",) for w in _NUMBER_WORDS}, **{w: ("currency",) for w in _CURRENCY_TOKENS},
+    **{w: ("vague",) for w in _VAGUE_WORDS}, **{s: ("currency",) for s in "$€£¥"},
+    "a": ("article", "currency"), "an": ("article",),  # "a" is also the A of "A$"
+}
+
+
 def _anchors(text: str) -> dict[str, list[int]]:
     """Start positions worth trying each kind of pattern at (a full regex scan of every position is slow)."""
-    out: dict[str, list[int]] = {"digit": [], "word": [], "article": [], "currency": [], "vague": []}
-    for m in _TOK.finditer(text):
-        t, pos = m.group(0), m.start()
-        c = t[0]
-        if c.isdigit():
-            if pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] in ".,"):
-                out["digit"].append(pos)
-            continue
-        if c in "$€£¥":
-            out["currency"].append(pos)
-            continue
-        low = t.lower()
-        if low in _NUMBER_WORDS:
-            out["word"].append(pos)
-        elif low in ("a", "an"):
-            out["article"].append(pos)
-        if low in _CURRENCY_TOKENS:
-            out["currency"].append(pos)
-        if low in _VAGUE_WORDS:
-            out["vague"].append(pos)
+    out: dict[str, list[int]] = {"digit": [m.start() for m in _DIGIT_ANCHOR.finditer(text)], "word": [],
+                                 "article": [], "currency": [], "vague": []}
+    parts = _LETTER_SPLIT.split(text)  # separator, token, separator, ..., separator
+    offs = list(accumulate(map(len, parts), initial=0))  # token k starts at offs[2k+1]
+    lows = list(map(str.lower, parts[1::2]))
+    anchor_of = _ANCHOR_OF
+    for k in [k for k, t in enumerate(lows) if t in anchor_of]:
+        for kind in anchor_of[lows[k]]:
+            out[kind].append(offs[2 * k + 1])
     return out
 
 

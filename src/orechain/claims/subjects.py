@@ -23,11 +23,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
 from typing import TypeVar
 
 from orechain.claims.quantities import Quantity
@@ -56,6 +58,7 @@ class Mention:
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
+_TOKEN_SPLIT = re.compile(r"([A-Za-z0-9]+)")
 
 
 def _squeeze(s: str) -> str:
@@ -92,26 +95,32 @@ class NameTable:
             lst.sort(key=lambda t: -t[0])
 
     def find(self, text: str) -> list[Mention]:
-        """Every mention in ``text``, in order, without overlaps."""
-        toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
-        lows = [t[2].lower() for t in toks]
-        out: list[Mention] = []
-        i = 0
+        """Every mention in ``text``, in order, without overlaps.
+
+        The text is cut into tokens (runs of ASCII letters and digits) by one ``re.split``, with offsets
+        from the running sum of the pieces' lengths (both in C); only tokens that start some variant are
+        looked at in Python, and there the variants are compared longest first (a dict lookup per token,
+        then a tuple comparison: an Aho-Corasick-style scan over tokens rather than over characters).
+        """
+        parts = _TOKEN_SPLIT.split(text)  # separator, token, separator, token, ..., separator
+        offs = list(accumulate(map(len, parts), initial=0))  # token k spans offs[2k+1]:offs[2k+2]
+        lows = list(map(str.lower, parts[1::2]))
+        ntok = len(lows)
         first = self._first
-        while i < len(toks):
-            cands = first.get(lows[i])
-            step = 1
-            if cands:
-                for n, vtoks, variant, cs, ent in cands:
-                    if i + n > len(toks) or (n > 1 and tuple(lows[i:i + n]) != vtoks):
-                        continue
-                    start, end = toks[i][0], toks[i + n - 1][1]
-                    span = _squeeze(text[start:end])
-                    if (span == variant) if cs else (span.lower() == variant.lower()):
-                        out.append(Mention(start, end, ent))
-                        step = n
-                        break
-            i += step
+        out: list[Mention] = []
+        free = 0  # tokens before this are taken by an earlier mention
+        for i in [k for k, t in enumerate(lows) if t in first]:
+            if i < free:
+                continue
+            for n, vtoks, variant, cs, ent in first[lows[i]]:
+                if i + n > ntok or (n > 1 and tuple(lows[i:i + n]) != vtoks):
+                    continue
+                start, end = offs[2 * i + 1], offs[2 * (i + n)]
+                span = _squeeze(text[start:end])
+                if (span == variant) if cs else (span.lower() == variant.lower()):
+                    out.append(Mention(start, end, ent))
+                    free = i + n
+                    break
         return out
 
     def with_entities(self, entries: Iterable[tuple[str, Entity]]) -> NameTable:
@@ -254,13 +263,16 @@ _MEASURE = {"money": "value", "grade": "grade", "mass": "quantity", "rate": "ann
             "distance": "distance", "duration": "duration", "count": "count", "ratio": "ratio"}
 
 
+_CLAUSE_SEPS = (re.compile(r"[,;()—–:]"), re.compile(r"[;()—–]"))
+
+
 def _clauses(sentence: str, pos: int) -> list[tuple[int, int]]:
     """Nested windows around ``pos``: comma clause, then bracket/semicolon/dash clause, then the sentence."""
     out = []
-    for seps in (",;()—–:", ";()—–"):
-        lo = max((sentence.rfind(c, 0, pos) for c in seps), default=-1) + 1
-        his = [i for i in (sentence.find(c, pos) for c in seps) if i != -1]
-        out.append((lo, min(his) if his else len(sentence)))
+    for seps in _CLAUSE_SEPS:
+        cuts = [m.start() for m in seps.finditer(sentence)]
+        k = bisect_left(cuts, pos)  # cuts[:k] lie before pos
+        out.append((cuts[k - 1] + 1 if k else 0, cuts[k] if k < len(cuts) else len(sentence)))
     out.append((0, len(sentence)))
     return out
 
@@ -279,11 +291,25 @@ def _nearest(items: Iterable[tuple[int, int, T]], q_start: int, q_end: int) -> T
     return best
 
 
+@lru_cache(maxsize=32)
+def _metrics_of(kind: str) -> tuple[tuple[Metric, ...], re.Pattern[str] | None]:
+    """The metrics that apply to a kind of quantity, and one regex matching wherever any of them does."""
+    mets = tuple(m for m in metrics() if kind in m.kinds)
+    if not mets:
+        return mets, None
+    return mets, re.compile("|".join(f"(?:{m.pattern.pattern})" for m in mets), re.IGNORECASE)
+
+
 def _metric_for(sentence: str, q: Quantity, qs: int, qe: int, exclude: str = "") -> tuple[Metric | None, int, int]:
+    mets, any_metric = _metrics_of(q.kind)
+    if any_metric is None:
+        return None, -1, -1
     for lo, hi in _clauses(sentence, qs):
+        if any_metric.search(sentence, lo, hi) is None:  # no metric of this kind in the window
+            continue
         found: list[tuple[int, int, tuple[Metric, int, int]]] = []
-        for met in metrics():
-            if q.kind not in met.kinds or met.id == exclude:
+        for met in mets:
+            if met.id == exclude:
                 continue
             for m in met.pattern.finditer(sentence, lo, hi):
                 if m.start() < qe and qs < m.end():
