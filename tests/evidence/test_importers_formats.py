@@ -229,3 +229,14 @@ def test_real_wgi_table(shared: Path, store: Store, caplog: pytest.LogCaptureFix
     assert twn["estimate"].round(3).tolist() == [1.057]  # Taiwan's row matches
     assert gov["estimate"].isna().sum() > 0 and not (gov["estimate"] == 0).any()
     assert set(gov[gov["country"] == "GUY"]["year"]) == {2023, 2024}  # identical duplicates kept once
+
+
+def test_wgi_conflicting_std_err_only_is_reported_not_guessed(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "wgi.csv"
+    path.write_text('"Country Name","Country Code","Series Name","Series Code","2098 [YR2098]"\n'
+                    '"Chile","CHL","x","PV.STD.ERR","0.2"\n"Chile","CHL","x","PV.STD.ERR","0.3"\n'
+                    '"Peru","PER","x","PV.EST","0.1"\n')
+    with caplog.at_level(logging.WARNING, logger="orechain.evidence.importers.wgi"):
+        rows, _ = parse_wgi(path)
+    assert [r["country"] for r in rows] == ["PER"] and "CHL 2098 (lines 2, 3)" in caplog.text

@@ -183,8 +183,11 @@ def parse_wgi(path: Path) -> tuple[list[dict[str, Any]], int]:
                         number(line, h, cells[i] if i < len(cells) else ""))
     col.raise_if_any()
     if conflicts:
-        detail = ", ".join(f"{c} {y} (lines {', '.join(str(n) for n in where[(i, c, y, 'estimate')])})"
-                           for i, c, y in sorted(conflicts))
+        def lines_of(k: tuple[str, str, int]) -> str:
+            found = {*where.get((*k, "estimate"), []), *where.get((*k, "std_err"), [])}
+            return ", ".join(str(n) for n in sorted(found))
+
+        detail = ", ".join(f"{c} {y} (lines {lines_of((i, c, y))})" for i, c, y in sorted(conflicts))
         log.warning("%s: %d country-years appear twice with different values and are not imported (the table "
                     "cannot hold both and neither can be preferred): %s", path.name, len(conflicts), detail)
         for k in conflicts:
