@@ -225,7 +225,7 @@ def controlling_countries(facilities: pd.DataFrame, facility_owners: pd.DataFram
         out.loc[no_majority, "control_basis"] = ""
         out.loc[out["controller"].notna(), "control_basis"] = "majority owner stake"
     elif len(ties):
-        tied = out["facility"].map(ties).fillna(False).astype(bool)
+        tied = out["facility"].map(ties).eq(True)  # NaN (no tie recorded) is False, whatever the dtype
         out.loc[tied & out["controller"].notna(), "control_basis"] = "largest owner stake (tie, first code)"
     op = out["operator"].map(org_country)
     use_op = out["controller"].isna() & op.notna()
