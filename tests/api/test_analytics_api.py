@@ -32,3 +32,125 @@ def test_analytics_bad_input(client: TestClient) -> None:
     assert_error(client.get(f"{V1}/analytics/shares?year=abc"), 422)
     empty = client.get(f"{V1}/analytics/hhi?commodity=rare-earths&year=1900").json()
     assert empty["meta"]["total"] == 0
+
+
+# --- mine to magnet (fake network: one operating magnet plant in CHN; a US separation plant under construction)
+def test_sankey_nodes_links_and_sources(client: TestClient) -> None:
+    d = client.get(f"{V1}/analytics/sankey").json()
+    assert d["stages"] == ["magnet"] and d["links"] == []
+    assert [(s["country"], s["controlled"]) for s in d["stage_shares"]] == [("CHN", 1.0)]
+    d = client.get(f"{V1}/analytics/sankey", params={"include": "fac-usa-sep"}).json()
+    assert d["stages"] == ["separation", "magnet"]
+    assert d["links"] == [{"source_stage": "separation", "source": "USA", "target_stage": "magnet",
+                           "target": "CHN", "share": 1.0}]
+    fac = {f["id"]: f for f in d["facilities"]}
+    assert fac["fac-usa-sep"]["capacity_source_id"] == "test-company" and fac["fac-usa-sep"]["share"] == 1.0
+    assert {"test-company", "test-stats"} <= set(d["sources"])
+    # a year: facilities producing at its end by their dated status (the old CHN smelter ran until 2020)
+    y = client.get(f"{V1}/analytics/sankey", params={"year": 2019, "include": "fac-usa-sep"}).json()
+    assert "fac-chn-old" in {f["id"] for f in y["facilities"]} and y["missing_capacity"] == ["fac-chn-old"]
+    assert y["links"][0]["source"] == "?"  # the magnet plant's only known supplier has no recorded capacity
+
+
+def test_trace_and_independent_capacity(client: TestClient) -> None:
+    t = client.get(f"{V1}/analytics/trace", params={"include": "fac-usa-sep", "consumer": "United States"}).json()
+    assert t["consumer"] == ["USA"] and t["path_shares"] == [{"route": "USA -> CHN", "share": 1.0}]
+    assert t["bottleneck_stage"] == "separation"
+    cap = client.get(f"{V1}/analytics/independent-capacity", params={"include": "fac-usa-sep"}).json()
+    assert cap["value"] == pytest.approx(500.0, abs=1e-3)  # the separation plant, 500 t NdPr oxide
+    ex = client.get(f"{V1}/analytics/independent-capacity",
+                    params=[("include", "fac-usa-sep"), ("exclude", "USA")]).json()
+    assert ex["value"] == 0.0 and ex["excluded"] == ["fac-usa-sep"]
+
+
+def test_network_endpoints_bad_input(client: TestClient) -> None:
+    assert_error(client.get(f"{V1}/analytics/sankey", params={"commodity": "unobtainium"}), 422)
+    assert_error(client.get(f"{V1}/analytics/sankey", params={"consumer": "Narnia"}), 422)
+    assert_error(client.get(f"{V1}/analytics/trace", params={"year": "soon"}), 422)
+    assert_error(client.get(f"{V1}/analytics/trace", params={"demand": -5}), 422)
+    assert_error(client.get(f"{V1}/analytics/independent-capacity", params={"exclude": "Atlantis"}), 422)
+    assert_error(client.get(f"{V1}/analytics/independent-capacity", params={"by": "owner"}), 422)
+    assert_error(client.get(f"{V1}/analytics/sankey", params={"commodity": "antimony"}), 422)  # no final capacity
+
+
+def test_sankey_links_from_paths() -> None:
+    import pandas as pd
+
+    from orechain.interfaces.api.routers.analytics import sankey_links
+
+    paths = pd.DataFrame({"route": ["AUS -> MYS -> CHN", "? -> CHN", "AUS -> CHN -> CHN", "USA -> USA -> USA"],
+                          "share": [0.5, 0.2, 0.3, 0.0]})
+    out = sankey_links(paths, ["mining", "separation", "magnet"])
+    got = {(r.source_stage, r.source, r.target_stage, r.target): r.share for r in out.itertuples()}
+    assert got == pytest.approx({
+        ("mining", "AUS", "separation", "MYS"): 0.5, ("separation", "MYS", "magnet", "CHN"): 0.5,
+        ("separation", "?", "magnet", "CHN"): 0.2, ("mining", "AUS", "separation", "CHN"): 0.3,
+        ("separation", "CHN", "magnet", "CHN"): 0.3})
+
+
+# --- GeoPolRisk and EU supply risk on imported (fake) BACI trade and WGI governance --------------------------
+BACI = """t,i,j,k,v,q
+2024,156,842,280530,5000,100
+2024,36,842,280530,1000,40
+2024,156,276,280530,3000,60
+"""
+WGI = """country,iso3,year,pv_estimate,std_err,num_sources,rank,lower,upper
+China,CHN,2024,-0.5,0.2,9,30,20,40
+Australia,AUS,2024,0.9,0.2,9,80,70,90
+United States,USA,2024,0.0,0.2,9,50,40,60
+"""
+
+
+@pytest.fixture(scope="module")
+def traded(fake_db: object, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    import shutil
+    from pathlib import Path
+
+    from orechain.evidence.importers import IMPORTERS, run_import
+    from orechain.evidence.importers.baci import BaciImporter
+    from orechain.evidence.store import Store
+    from orechain.interfaces.api import create_app
+
+    tmp = tmp_path_factory.mktemp("traded")
+    db = tmp / "traded.db"
+    shutil.copy(str(fake_db), db)
+    (tmp / "BACI_HS22_Y2024_V209901.csv").write_text(BACI)
+    (tmp / "wgi.csv").write_text(WGI)
+    codes = Path(__file__).parents[1] / "fixtures" / "baci" / "country_codes_V209901.csv"
+    with Store.open(db) as store:
+        run_import(store, BaciImporter(codes=codes), tmp / "BACI_HS22_Y2024_V209901.csv")
+        run_import(store, IMPORTERS["wgi"], tmp / "wgi.csv")
+    return TestClient(create_app(db=db, load_shipped=False), raise_server_exceptions=False)
+
+
+def test_geopolrisk_equals_the_analytics_function(traded: TestClient) -> None:
+    from orechain.analytics import inputs
+    from orechain.analytics.geopolrisk import geopolrisk
+
+    resp = traded.get(f"{V1}/analytics/geopolrisk", params={"importer": "USA", "material": "rare-earths",
+                                                             "year": 2024, "cf_reference": 1.0})
+    assert resp.status_code == 200, resp.text
+    (row,) = resp.json()["data"]
+    assert row["production_source_id"] == "test-stats"
+    store = traded.app.state.orechain.store  # type: ignore[attr-defined]
+    prod = inputs.production_frame(store).rename(columns={"commodity": "material"})
+    exp = geopolrisk(prod, inputs.trade_frame(store, ["rare-earths"], [2024]), inputs.governance_frame(store),
+                     {"USA": ["USA"]}, ["rare-earths"], [2024], cf_reference=1.0).iloc[0]
+    for col in ("score", "cf", "hhi", "import_risk", "price", "imports_t"):
+        assert row[col] == pytest.approx(float(exp[col])), col
+    assert row["imports_t"] == 140.0 and 0 < row["score"] < 1
+
+
+def test_geopolrisk_and_eu_supply_risk_need_their_inputs(client: TestClient, traded: TestClient) -> None:
+    err = assert_error(client.get(f"{V1}/analytics/geopolrisk", params={"importer": "USA", "material": "rare-earths",
+                                                                         "year": 2024, "cf_reference": 1}), 422)
+    assert "import BACI first" in err["message"]
+    assert_error(client.get(f"{V1}/analytics/geopolrisk", params={"material": "rare-earths", "year": 2024}), 422)
+    assert_error(traded.get(f"{V1}/analytics/geopolrisk", params={"importer": "Narnia", "material": "rare-earths",
+                                                                   "year": 2024, "cf_reference": 1}), 422)
+    assert_error(traded.get(f"{V1}/analytics/geopolrisk", params={"importer": "USA", "material": "rare-earths",
+                                                                   "year": 2024, "cf_reference": 0}), 422)
+    assert_error(traded.get(f"{V1}/analytics/geopolrisk", params={"importer": "USA", "material": "rare-earths",
+                                                                   "year": 2024, "source": "nope",
+                                                                   "cf_reference": 1}), 422)
+    assert_error(client.get(f"{V1}/analytics/eu-supply-risk", params={"material": "rare-earths", "year": 2024}), 422)

@@ -7,17 +7,22 @@ without a number (withheld, "W") are counted in ``rows_without_value``, not sile
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from orechain.analytics.concentration import concentration, shares
 from orechain.analytics.errors import AnalyticsInputError
+from orechain.analytics.network import Network
 from orechain.evidence import queries
-from orechain.interfaces.api.common import context, listing
+from orechain.evidence.store import Store
+from orechain.interfaces.api.common import context, detail, listing
 from orechain.interfaces.api.errors import ApiError, ErrorBody
 from orechain.interfaces.api.paging import ListBody, Page, page_params
+from orechain.interfaces.output import records
 
 __all__ = ["router"]
 
@@ -72,3 +77,299 @@ async def get_hhi(request: Request, page: PageDep, commodity: Annotated[str | No
         df, extra = _production(request, commodity, year, metric)
         return _analyse(concentration, df, extra)
     return await listing(request, page, build)
+
+
+# --- GeoPolRisk and EU supply risk ---------------------------------------------------------------------------
+
+def _newest_source_per_year(prod: pd.DataFrame) -> pd.DataFrame:
+    """One production table for the indicators: the newest source (largest id) covering each commodity-year;
+    the choice is returned per row in ``production_source_id``."""
+    pick = prod.groupby(["commodity", "year"])["source_id"].transform("max")
+    return prod[prod["source_id"] == pick].reset_index(drop=True)
+
+
+def _production_for(store: Store, source: str | None) -> pd.DataFrame:
+    from orechain.analytics import inputs
+
+    prod = inputs.production_frame(store, None, source_id=source)
+    if source is not None and not len(prod):
+        raise ApiError(422, f"source {source!r} has no mine-production figures", details={"field": "source"})
+    return _newest_source_per_year(prod)
+
+
+def _with_sources(out: pd.DataFrame, prod: pd.DataFrame) -> pd.DataFrame:
+    chosen = prod.groupby(["commodity", "year"])["source_id"].first().rename("production_source_id").reset_index()
+    return out.merge(chosen.rename(columns={"commodity": "material"}), on=["material", "year"], how="left")
+
+
+@router.get("/analytics/geopolrisk", response_model=ListBody,
+            summary="GeoPolRisk score and characterisation factor per importer, material and year")
+async def get_geopolrisk(
+    request: Request, page: PageDep,
+    importer: Annotated[list[str], Query(min_length=1, max_length=20, description="country (ISO3 or name) or "
+                                         "country-group id such as EU27; repeatable", examples=[["USA"]])],
+    material: Annotated[list[str], Query(min_length=1, max_length=20, description="commodity id; repeatable")],
+    year: Annotated[list[int], Query(min_length=1, max_length=50, description="repeatable")],
+    source: Annotated[str | None, Query(max_length=200, description="production source id (default: the newest "
+                                        "source covering each commodity-year)")] = None,
+    compat: Annotated[bool, Query(description="reproduce geopolrisk-py 2.0.1, quirks included")] = False,
+    cf_reference: Annotated[float | None, Query(gt=0, description="copper reference (default: computed over "
+                                                "OECD members 2017-2021)")] = None,
+) -> Response:
+    """The maths are :func:`orechain.analytics.geopolrisk.geopolrisk` on the store's production, imported
+    BACI trade and WGI governance (import them first; without them the answer is a 422 that says so)."""
+    def build() -> pd.DataFrame:
+        from orechain.analytics import inputs
+        from orechain.analytics.geopolrisk import geopolrisk
+
+        store = context(request).store
+        try:
+            imps = inputs.importer_groups(store, importer)
+            prod = _production_for(store, source)
+            years_needed = sorted(set(year) | ({2017, 2018, 2019, 2020, 2021} if cf_reference is None else set()))
+            mats = sorted(set(material) | ({"copper"} if cf_reference is None and not compat else set()))
+            trade = inputs.trade_frame(store, mats, years_needed)
+            gov = inputs.governance_frame(store)
+            if not len(gov):
+                raise AnalyticsInputError("geopolrisk", ["no governance data: import WGI first"])
+            oecd = inputs.importer_groups(store, ["OECD"]) if cf_reference is None and not compat else None
+            out = geopolrisk(prod.rename(columns={"commodity": "material"}), trade, gov, imps, material, year,
+                             mode="compat" if compat else "default", cf_reference=cf_reference,
+                             reference_importers=oecd)
+        except AnalyticsInputError as exc:
+            raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
+        return _with_sources(out, prod)
+    return await listing(request, page, build)
+
+
+@router.get("/analytics/eu-supply-risk", response_model=ListBody,
+            summary="EU supply-risk indicator (EU CRM methodology) per material and year")
+async def get_eu_supply_risk(
+    request: Request, page: PageDep,
+    material: Annotated[list[str], Query(min_length=1, max_length=20, description="commodity id; repeatable")],
+    year: Annotated[list[int], Query(min_length=1, max_length=50, description="repeatable")],
+    region: Annotated[str, Query(max_length=40, description="country group of the importing region")] = "EU27",
+) -> Response:
+    """The maths are :func:`orechain.analytics.eu_supply_risk.supply_risk`; every parameter's provenance is in
+    its ``*_source`` column and the production source per row in ``production_source_id``."""
+    def build() -> pd.DataFrame:
+        from orechain.analytics import inputs
+        from orechain.analytics.eu_supply_risk import governance_0_10, supply_risk
+
+        store = context(request).store
+        try:
+            members = next(iter(inputs.importer_groups(store, [region]).values()))
+            prod = _production_for(store, None)
+            trade = inputs.trade_frame(store, material, year)
+            g = inputs.governance_frame(store)
+            gov = pd.DataFrame({"country": g["country"], "year": g["year"], "wgi10": governance_0_10(g["estimate"])})
+            out = supply_risk(prod.rename(columns={"commodity": "material"}), trade, gov, material, year,
+                              region=members)
+        except AnalyticsInputError as exc:
+            raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
+        return _with_sources(out, prod)
+    return await listing(request, page, build)
+
+
+# --- mine to magnet: trace, independent-chain capacity, Sankey -----------------------------------------------
+Commodity = Annotated[str, Query(max_length=80, description="commodity id")]
+Consumer = Annotated[str, Query(max_length=80, description="consumer country (ISO3 or name) or country group")]
+Year = Annotated[int | None, Query(ge=1900, le=2200, description="facilities producing at the end of this year "
+                                   "(by their dated status history); default: current status")]
+Include = Annotated[list[str] | None, Query(max_length=50, description="facility ids to add whatever their status "
+                                            "(e.g. announced projects); repeatable")]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A consumer's network and the facility frame it was built from (with each capacity's source)."""
+
+    net: Network
+    facilities: pd.DataFrame
+    consumer: list[str]
+
+
+def _producing_in(store: Store, year: int) -> list[str]:
+    """Facilities whose last dated status on or before the end of ``year`` is a producing one."""
+    from orechain.analytics.inputs import PRODUCING
+
+    hist = queries.facility_status(store)
+    hist = hist[hist["date"].astype(str) <= f"{year}-12-31"]
+    last = hist.sort_values(["facility", "date"], kind="stable").groupby("facility").tail(1)
+    return [str(f) for f in last.loc[last["status"].isin(PRODUCING), "facility"]]
+
+
+def _links_within(store: Store, facilities: pd.DataFrame) -> pd.DataFrame:
+    """Known links between the facilities selected (a link to one that is not producing carries nothing)."""
+    ln = queries.links(store)
+    ids = set(facilities["id"])
+    return ln[ln["upstream"].isin(ids) & ln["downstream"].isin(ids)].reset_index(drop=True)
+
+
+def _chain(request: Request, commodity: str, consumer: str, year: int | None, include: list[str] | None) -> Chain:
+    from orechain.analytics import inputs
+    from orechain.analytics.network import build_network
+    from orechain.interfaces.api.routers.evidence import _commodity
+
+    store = context(request).store
+    commodity = _commodity(store, commodity) or commodity
+    try:
+        members = next(iter(inputs.importer_groups(store, [consumer]).values()))
+        if year is None:
+            f = inputs.facility_frame(store, commodity, extra=include or ())
+        else:
+            producing = _producing_in(store, year)
+            f = inputs.facility_frame(store, commodity, statuses=(), extra=[*producing, *(include or ())])
+        net = build_network(f, _links_within(store, f), commodity=commodity)
+    except AnalyticsInputError as exc:
+        raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
+    if net.size == 0:
+        raise ApiError(422, f"no {commodity} facility of the chain stages is producing"
+                       + (f" at the end of {year}" if year else ""), details={"field": "commodity"})
+    return Chain(net, f, members)
+
+
+def capacity_source(f: pd.DataFrame) -> pd.Series:
+    """The source of each facility's capacity: its capacity source (or record source) for a capacity from the
+    facility table, else the source of the observation the capacity was taken from."""
+    table = f["capacity_source_id"].where(f["capacity_source_id"].notna(), f["source_id"])
+    if "capacity_from" not in f.columns:
+        return table
+    obs = f["capacity_from"].astype(str).str.extract(r"^observation \S+ (\S+) \(")[0]
+    return obs.where(obs.notna(), table.where(f["capacity"].notna()))
+
+
+def _facility_rows(chain: Chain, shares: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+    f = chain.facilities.assign(capacity_source_id=capacity_source(chain.facilities))
+    cols = ["id", "name", "stage", "country", "controller", "status", "capacity", "capacity_unit",
+            "capacity_source_id", "source_id"]
+    out = f[[c for c in cols if c in f.columns]].rename(columns={"country": "host", "capacity": "capacity_native"})
+    basis = chain.net.facilities[["id", "capacity"]].rename(columns={"capacity": "capacity_basis"})
+    out = out.merge(basis, on="id", how="left")
+    if shares is not None:
+        out = out.merge(shares[["id", "share"]], on="id", how="left")
+    return records(out)
+
+
+def _sources_of(request: Request, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    from orechain.interfaces.api.routers.evidence import _sources
+
+    ids = [r.get(k) for r in rows for k in ("capacity_source_id", "source_id")]
+    return _sources(context(request).store, ids)
+
+
+@router.get("/analytics/trace", summary="Mine-to-magnet tracing of a consumer's supply: stage shares hosted and "
+                                        "controlled by each country, path shares, bottleneck")
+async def get_trace(request: Request, commodity: Commodity = "rare-earths", consumer: Consumer = "USA",
+                    year: Year = None, include: Include = None,
+                    demand: Annotated[float | None, Query(gt=0, description="the consumer's demand on the "
+                                                          "network's basis (domestic final stage first)")] = None,
+                    ) -> Response:
+    """The maths are :func:`orechain.analytics.network.trace`. Shares are model results over the facilities'
+    sourced capacities (``facilities`` lists each with its ``capacity_source_id``; ``sources`` describes them)."""
+    def build() -> dict[str, Any]:
+        from orechain.analytics.network import trace
+
+        chain = _chain(request, commodity, consumer, year, include)
+        try:
+            res = trace(chain.net, chain.consumer, demand=demand)
+        except AnalyticsInputError as exc:
+            raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
+        rows = _facility_rows(chain, res.facility_shares)
+        return {"commodity": commodity, "consumer": chain.consumer, "year": year, "basis": chain.net.basis,
+                "stages": list(chain.net.stages), "bottleneck_stage": res.bottleneck_stage,
+                "stage_shares": records(res.stage_shares), "path_shares": records(res.path_shares),
+                "stage_capacity": records(res.stage_capacity),
+                "unsupplied": {str(k): float(v) for k, v in res.unsupplied.items()},
+                "missing_capacity": list(chain.net.missing_capacity), "facilities": rows,
+                "sources": _sources_of(request, rows)}
+    return await detail(request, build)
+
+
+@router.get("/analytics/independent-capacity",
+            summary="Maximum flow from mine to consumer avoiding facilities of the excluded countries")
+async def get_independent_capacity(
+    request: Request, commodity: Commodity = "rare-earths", consumer: Consumer = "USA", year: Year = None,
+    include: Include = None,
+    exclude: Annotated[list[str] | None, Query(max_length=50, description="countries (ISO3 or name); repeatable")]
+    = None,
+    by: Annotated[Literal["controller", "host", "either"], Query(description="exclude facilities the countries "
+                                                                "control, host, or either")] = "controller",
+    consumer_only: Annotated[bool, Query(description="only final-stage facilities hosted by the consumer deliver")]
+    = False,
+) -> Response:
+    """The maths are :func:`orechain.analytics.network.independent_capacity` (maximum flow, Dinic)."""
+    def build() -> dict[str, Any]:
+        from orechain.analytics.network import independent_capacity
+        from orechain.interfaces.api.routers.evidence import _country
+
+        chain = _chain(request, commodity, consumer, year, include)
+        codes = [str(_country(x, "exclude")) for x in exclude or []]
+        res = independent_capacity(chain.net, codes, by=by,
+                                   consumer_hosts=chain.consumer if consumer_only else None)
+        rows = _facility_rows(chain)
+        for r in rows:
+            r["flow"] = float(res.flows.get(r["id"], 0.0))
+        return {"commodity": commodity, "consumer": chain.consumer, "year": year, "basis": chain.net.basis,
+                "exclude": codes, "by": by, "value": res.value, "resolution": res.resolution,
+                "bottleneck_stage": res.bottleneck_stage, "cut": records(res.cut),
+                "stage_capacity": records(res.stage_capacity), "excluded": list(res.excluded),
+                "missing_capacity": list(chain.net.missing_capacity), "facilities": rows,
+                "sources": _sources_of(request, rows)}
+    return await detail(request, build)
+
+
+def sankey_links(path_shares: pd.DataFrame, stages: Sequence[str]) -> pd.DataFrame:
+    """Sankey links from path shares: a route "A -> B -> C" (mine first, one country per stage, the last at the
+    final stage; "?" where the supply cannot be traced further) adds its share to the links (stage, A) ->
+    (next stage, B) and so on. Columns: source_stage, source, target_stage, target, share."""
+    rows: list[tuple[str, str, str, str, float]] = []
+    n = len(stages)
+    for route, share in zip(path_shares["route"], path_shares["share"], strict=True):
+        if not share > 0:
+            continue
+        parts = [p.strip() for p in str(route).split("->")]
+        first = n - len(parts)
+        for i in range(len(parts) - 1):
+            rows.append((stages[first + i], parts[i], stages[first + i + 1], parts[i + 1], float(share)))
+    df = pd.DataFrame(rows, columns=["source_stage", "source", "target_stage", "target", "share"])
+    return df.groupby(["source_stage", "source", "target_stage", "target"], as_index=False, sort=False).agg(
+        share=("share", "sum"))
+
+
+@router.get("/analytics/sankey", summary="Mine-to-magnet flows between controlling countries, stage by stage "
+                                         "(for the Sankey chart)")
+async def get_sankey(request: Request, commodity: Commodity = "rare-earths", consumer: Consumer = "USA",
+                     year: Year = None, include: Include = None,
+                     demand: Annotated[float | None, Query(gt=0, description="the consumer's demand on the "
+                                                           "network's basis (domestic final stage first)")] = None,
+                     ) -> Response:
+    """Nodes are (stage, controlling country); a link's ``share`` is the part of the consumer's supply that flows
+    from one to the other. It is :func:`orechain.analytics.network.trace` run with each facility placed in its
+    controlling country, so its path shares are controller paths; ``stage_shares`` are those of the ordinary
+    trace (hosted and controlled). Each facility carrying flow is listed with its capacity's source."""
+    def build() -> dict[str, Any]:
+        from orechain.analytics.network import build_network, trace
+
+        chain = _chain(request, commodity, consumer, year, include)
+        try:
+            res = trace(chain.net, chain.consumer, demand=demand)
+            f = chain.facilities
+            by_controller = f.assign(country=f["controller"].where(f["controller"].notna(), f["country"]))
+            store = context(request).store
+            net_c = build_network(by_controller, _links_within(store, f), commodity=commodity)
+            res_c = trace(net_c, chain.consumer, demand=demand)
+        except AnalyticsInputError as exc:
+            raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
+        links = sankey_links(res_c.path_shares, net_c.stages)
+        nodes = pd.concat([links[["source_stage", "source"]].set_axis(["stage", "country"], axis=1),
+                           links[["target_stage", "target"]].set_axis(["stage", "country"], axis=1)])
+        nodes = nodes.drop_duplicates().reset_index(drop=True)
+        rows = _facility_rows(chain, res.facility_shares)
+        return {"commodity": commodity, "consumer": chain.consumer, "year": year, "basis": chain.net.basis,
+                "stages": list(chain.net.stages), "nodes": records(nodes), "links": records(links),
+                "stage_shares": records(res.stage_shares), "bottleneck_stage": res.bottleneck_stage,
+                "unsupplied": {str(k): float(v) for k, v in res.unsupplied.items()},
+                "missing_capacity": list(chain.net.missing_capacity), "facilities": rows,
+                "sources": _sources_of(request, rows)}
+    return await detail(request, build)
