@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/orechain assess pakistan-us --db $(OUT)/orechain.db --out $(OUT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

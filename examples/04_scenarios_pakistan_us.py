@@ -28,7 +28,7 @@ import pandas as pd
 from orechain.evidence.shipped import load_into
 from orechain.evidence.store import Store
 from orechain.scenarios.evidence import facility_table
-from orechain.scenarios.results import simulate
+from orechain.scenarios.results import Result, simulate
 from orechain.scenarios.spec import builtin_names, builtin_path, load_scenario, parse_scenario
 
 pd.set_option("display.width", 140)
@@ -70,6 +70,7 @@ assert fan["p50"].iloc[0] > 0  # phase-1 exports exist in the first year
 # ## Which input moves the outcome most?
 
 # %%
+assert result.tornado is not None
 print(result.tornado.head(5)[["input", "low", "high", "base"]].to_string(index=False))
 
 # %% [markdown]
@@ -98,7 +99,7 @@ compare = pd.DataFrame({
 })
 print("P(independent capacity >= value by year):")
 print(compare.to_string())
-def impact_line(r):  # the summary sentence about time to impact
+def impact_line(r: Result) -> str:  # the summary sentence about time to impact
     return next(line for line in r.summary() if line.startswith("Time to impact"))
 
 
