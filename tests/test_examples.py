@@ -43,3 +43,12 @@ def test_examples_are_percent_format_notebooks() -> None:
         text = p.read_text(encoding="utf-8")
         assert "format_name: percent" in text, p.name
         assert text.count("# %%") >= 3, p.name
+
+
+def test_examples_open_as_notebooks() -> None:
+    jupytext = pytest.importorskip("jupytext", reason="jupytext (a dev extra) is not installed")
+    for p in EXAMPLES:
+        nb = jupytext.read(p)
+        kinds = [c.cell_type for c in nb.cells]
+        assert kinds[0] == "markdown" and nb.cells[0].source.startswith(f"# {p.stem[:2]} "), p.name
+        assert kinds.count("code") >= 3 and kinds.count("markdown") >= 3, (p.name, kinds)
