@@ -78,46 +78,46 @@ print(abroad[["id", "stage", "country", "controller", "control_basis"]].to_strin
 # ## 4. Tracing the US supply, mine to magnet
 #
 # `build_network` converts every capacity to tonnes of NdPr-oxide equivalent per year (factors in
-# `analytics/data/chain_basis.csv`, each with its source or stated assumption). Facilities without a
-# recorded capacity carry nothing and are listed in `missing_capacity`.
+# `analytics/data/chain_basis.csv`, each with its source or stated assumption). Where plant capacities
+# cannot be sourced, a national aggregate (e.g. China's quota) stands for the country's plants at a stage.
+# `trace` then allocates the US supply back from the magnet plants to the mines.
 
 # %%
 links = queries.links(store)
 net = build_network(fac, links, commodity="rare-earths")
-print(f"{net.size} facilities over stages {', '.join(net.stages)}; {len(net.missing_capacity)} without a capacity")
-full = independent_capacity(net, ["CHN"])
-print(full.stage_capacity.to_string(index=False))
-print(f"independent-chain capacity excluding CHN, all five stages: {full.value:,.0f} {net.basis}/yr "
-      f"(bottleneck: {full.bottleneck_stage})")
-
-# %% [markdown]
-# The answer is zero because no beneficiation or metal-making facility in the evidence base has a
-# recorded capacity, so nothing can pass those stages. That is a gap in the data, not a finding. To get
-# an answer the analyst has to state an assumption; here: **beneficiation and metal making are not
-# limiting**, so the network keeps the three stages with recorded capacities.
-
-# %%
-net3 = build_network(fac, links, commodity="rare-earths", stages=("mining", "separation", "magnet"))
-result = trace(net3, ["USA"])
+print(f"{net.size} facilities over stages {', '.join(net.stages)}; "
+      f"{len(net.missing_capacity)} without a recorded capacity; bypassable: {', '.join(net.bypass) or 'none'}")
+result = trace(net, ["USA"])
 print(result.stage_shares[result.stage_shares["hosted"] + result.stage_shares["controlled"] > 0]
       .round(3).to_string(index=False))
 print(result.path_shares.head(6).round(3).to_string(index=False))
 
 # %% [markdown]
-# A `?` in a route marks supply that cannot be traced further back: a facility whose known suppliers
-# (from offtake links) have no recorded capacity, e.g. Baotou separation fed by Bayan Obo.
-# Note also `CHN -> MYS -> ...`: Lynas's Malaysian plant draws its feed from the "open market" of mines
-# because Mount Weld's capacity is not recorded, so the model sends it Chinese ore in proportion to the
-# recorded mine capacities. Path shares are only as good as the links and capacities in the evidence base.
+# `hosted` and `controlled` differ where a plant is owned from abroad (Lynas's Malaysian plant counts for
+# Australia under `controlled`). A route lists host countries from mine to magnet; a `?` marks supply that
+# cannot be traced further back (a plant whose known suppliers have no capacity). Path shares are only as
+# good as the offtake links and capacities in the evidence base.
 #
-# How much NdPr oxide could reach the US through chains free of China-controlled facilities?
+# ## 5. How much NdPr oxide could reach the US through chains free of China-controlled plants?
+#
+# The maximum flow from the mines to the US through the facilities left after removing those controlled
+# from China, each plant's capacity bounding the flow through it. A plant without a recorded capacity is
+# never taken as zero silently: `value` gives it none (a lower bound), `value_upper` gives it unlimited
+# capacity (an upper bound), and `missing` lists them, so the gap between the two says how much the
+# unknowns matter.
 
 # %%
-everyone = independent_capacity(net3, [])
-no_china = independent_capacity(net3, ["CHN"])
-print(f"all facilities:            {everyone.value:>9,.0f} {net3.basis}/yr")
-print(f"excluding China-controlled: {no_china.value:>8,.0f} {net3.basis}/yr (bottleneck: {no_china.bottleneck_stage})")
-print("minimum cut (the facilities that limit it):")
+everyone = independent_capacity(net, [])
+no_china = independent_capacity(net, ["CHN"])
+for label, res in (("all facilities", everyone), ("excluding China-controlled", no_china)):
+    print(f"{label:>27}: {res.value:>9,.0f} to {res.value_upper:>9,.0f} {net.basis}/yr "
+          f"(bottleneck: {res.bottleneck_stage})")
+print(no_china.stage_capacity.round(1).to_string(index=False))
+print("minimum cut (the facilities that limit the lower bound):")
 print(no_china.cut[no_china.cut["capacity"] > 0].round(1).to_string(index=False))
-assert 0 < no_china.value < everyone.value
+unknown = no_china.missing[~no_china.missing["excluded"]]
+print(f"{len(unknown)} facilities left in the chain have no recorded capacity:",
+      ", ".join(unknown["id"]))
+assert 0 <= no_china.value <= everyone.value
+assert no_china.value <= no_china.value_upper
 store.close()
