@@ -73,11 +73,13 @@ def known_country_names() -> list[str]:
     return names
 
 
-def assert_well_formed(err: InputError) -> None:
+def assert_well_formed(err: InputError, whole_file_ok: bool = False) -> None:
+    """Every problem names its file and says what is wrong, and (unless it may be about the whole file, such
+    as "not a BACI file" or "no data rows") where: a line or a field."""
     assert err.problems, "an InputError must carry at least one problem"
     for p in err.problems:
         assert p.file, f"problem without a file: {p}"
-        assert p.line is not None or p.field, f"problem without a line or field: {p}"
+        assert whole_file_ok or p.line is not None or p.field, f"problem without a line or field: {p}"
         assert p.message, f"problem without a message: {p}"
 
 
