@@ -49,16 +49,16 @@ def users_add(
     """
     from orechain.access import users
 
-    store = open_store(db)
-    try:
-        users.add_user(store, name, role, _cli_actor(), note=note)
-        err.print(f"added user {name} ({role.value})")
-        if token:
-            secret = users.issue_token(store, name, _cli_actor(), label=label, days=days)
-            err.print("token (shown once; send it as 'Authorization: Bearer <token>'):")
-            typer.echo(secret)
-    except AccessError as exc:
-        raise fail(exc) from exc
+    with open_store(db) as store:
+        try:
+            users.add_user(store, name, role, _cli_actor(), note=note)
+            err.print(f"added user {name} ({role.value})")
+            if token:
+                secret = users.issue_token(store, name, _cli_actor(), label=label, days=days)
+                err.print("token (shown once; send it as 'Authorization: Bearer <token>'):")
+                typer.echo(secret)
+        except AccessError as exc:
+            raise fail(exc) from exc
 
 
 @users_app.command("token")
@@ -74,12 +74,12 @@ def users_token(
     """
     from orechain.access import users
 
-    store = open_store(db)
-    try:
-        secret = users.issue_token(store, name, _cli_actor(), label=label, days=days)
-    except AccessError as exc:
-        raise fail(exc) from exc
-    typer.echo(secret)
+    with open_store(db) as store:
+        try:
+            secret = users.issue_token(store, name, _cli_actor(), label=label, days=days)
+        except AccessError as exc:
+            raise fail(exc) from exc
+        typer.echo(secret)
 
 
 @users_app.command("list")
@@ -93,9 +93,9 @@ def users_list(
     """
     from orechain.access import users
 
-    store = open_store(db)
-    df = users.list_tokens(store) if tokens else users.list_users(store)
-    emit(df, fmt, out_path, title="tokens" if tokens else "users")
+    with open_store(db) as store:
+        df = users.list_tokens(store) if tokens else users.list_users(store)
+        emit(df, fmt, out_path, title="tokens" if tokens else "users")
 
 
 @users_app.command("role")
@@ -110,12 +110,12 @@ def users_role(
     """
     from orechain.access import users
 
-    store = open_store(db)
-    try:
-        users.set_role(store, name, role, _cli_actor())
-    except AccessError as exc:
-        raise fail(exc) from exc
-    err.print(f"{name} is now {role.value}")
+    with open_store(db) as store:
+        try:
+            users.set_role(store, name, role, _cli_actor())
+        except AccessError as exc:
+            raise fail(exc) from exc
+        err.print(f"{name} is now {role.value}")
 
 
 @users_app.command("revoke")
@@ -135,17 +135,17 @@ def users_revoke(
 
     if (name is None) == (token_id is None):
         raise fail(ValueError("give a user name or --token ID (one of them)"))
-    store = open_store(db)
-    try:
-        if token_id is not None:
-            users.revoke_token(store, token_id, _cli_actor())
-            err.print(f"token {token_id} revoked")
-        else:
-            assert name is not None
-            n = users.disable_user(store, name, _cli_actor())
-            err.print(f"user {name} disabled; {n} token(s) revoked")
-    except AccessError as exc:
-        raise fail(exc) from exc
+    with open_store(db) as store:
+        try:
+            if token_id is not None:
+                users.revoke_token(store, token_id, _cli_actor())
+                err.print(f"token {token_id} revoked")
+            else:
+                assert name is not None
+                n = users.disable_user(store, name, _cli_actor())
+                err.print(f"user {name} disabled; {n} token(s) revoked")
+        except AccessError as exc:
+            raise fail(exc) from exc
 
 
 @users_app.command("log")
@@ -162,8 +162,8 @@ def users_log(
     """
     from orechain.access.audit import changes
 
-    store = open_store(db)
-    emit(changes(store, change_id=change, actor=actor, table=table, record=record), fmt, out_path, title="changes")
+    with open_store(db) as store:
+        emit(changes(store, change_id=change, actor=actor, table=table, record=record), fmt, out_path, title="changes")
 
 
 @users_app.command("undo")
@@ -178,9 +178,9 @@ def users_undo(
     """
     from orechain.access.audit import undo
 
-    store = open_store(db)
-    try:
-        log = undo(store, change_id, _cli_actor(), any_actor=True, note=note)
-    except ChangeError as exc:
-        raise fail(exc) from exc
-    err.print(f"undone as change {log.change_id} ({log.rows} row(s))")
+    with open_store(db) as store:
+        try:
+            log = undo(store, change_id, _cli_actor(), any_actor=True, note=note)
+        except ChangeError as exc:
+            raise fail(exc) from exc
+        err.print(f"undone as change {log.change_id} ({log.rows} row(s))")
