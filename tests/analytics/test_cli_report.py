@@ -52,4 +52,9 @@ def test_dependency_section(db: Path) -> None:
     assert s.charts and s.charts[0].option["series"][0]["type"] == "sankey"
     assert "dependency_independent_capacity" in s.tables
     assert any("69%" in line for line in s.summary)
+    # the section's HTML was escaped as a whole once a Markup was added to a str (tables showed as text)
+    assert "<table" in s.html and "&lt;table" not in s.html and "&lt;p&gt;" not in s.html
+    cap = s.tables["dependency_independent_capacity"]
+    assert (cap["independent_capacity"] > 0).all()
+    assert (cap["upper_bound_unknown_capacities_unlimited"] >= cap["independent_capacity"]).all()
     json.dumps(s.charts[0].option)

@@ -79,6 +79,7 @@ def build(store: Store, ctx: ReportContext) -> Section:
     capacity = pd.DataFrame({
         "case": ["operating and commissioning facilities", "plus announced Pakistani projects"],
         "independent_capacity": [cap_without.value, cap_with.value],
+        "upper_bound_unknown_capacities_unlimited": [cap_without.value_upper, cap_with.value_upper],
         "basis": [net.basis, net.basis],
         "bottleneck_stage": [cap_without.bottleneck_stage, cap_with.bottleneck_stage],
         "pakistani_projects_added": [0, len(pak_ids)],
@@ -96,8 +97,9 @@ def build(store: Store, ctx: ReportContext) -> Section:
         f"commissioning); capacities converted to {escape(net.basis)} with the factors in "
         "analytics/data/chain_basis.csv. "
         f"<strong>{len(missing)} facilities have no recorded capacity and carry no flow</strong>: "
-        + escape(", ".join(missing)) + ". Stage shares below therefore describe the facilities with a "
-        "recorded capacity only.</p>" + _table(stage_tab)
+        + str(escape(", ".join(missing))) + ". Stage shares below therefore describe the facilities with a "
+        f"recorded capacity only; {len(net.aggregated)} Chinese plant rows are counted through national aggregates "
+        "(MIIT quotas, SMM, Argus; docs/analytics.md).</p>" + _table(stage_tab)
         + "<p>Independent-chain capacity excluding facilities controlled from China (maximum flow; "
         "docs/analytics.md):</p>" + _table(capacity)
     )
