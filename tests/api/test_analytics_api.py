@@ -73,19 +73,23 @@ def test_network_endpoints_bad_input(client: TestClient) -> None:
     assert_error(client.get(f"{V1}/analytics/sankey", params={"commodity": "antimony"}), 422)  # no final capacity
 
 
-def test_sankey_links_from_paths() -> None:
+def test_sankey_links_from_facility_paths() -> None:
     import pandas as pd
 
     from orechain.interfaces.api.routers.analytics import sankey_links
 
-    paths = pd.DataFrame({"route": ["AUS -> MYS -> CHN", "? -> CHN", "AUS -> CHN -> CHN", "USA -> USA -> USA"],
+    fac = pd.DataFrame({"id": ["m1", "m2", "c1", "s1", "s2", "g1"],
+                        "stage": ["mining", "mining", "beneficiation", "separation", "separation", "magnet"],
+                        "level": [0, 0, 1, 2, 2, 3], "controller": ["AUS", "USA", "AUS", "MYS", "CHN", "CHN"]})
+    paths = pd.DataFrame({"route": ["m1 -> c1 -> s1 -> g1", "m2 -> s2 -> g1", "? -> s2 -> s1 -> g1", "m2 -> g1"],
                           "share": [0.5, 0.2, 0.3, 0.0]})
-    out = sankey_links(paths, ["mining", "separation", "magnet"])
+    out = sankey_links(paths, fac, ["mining", "beneficiation", "separation", "magnet"])
     got = {(r.source_stage, r.source, r.target_stage, r.target): r.share for r in out.itertuples()}
     assert got == pytest.approx({
-        ("mining", "AUS", "separation", "MYS"): 0.5, ("separation", "MYS", "magnet", "CHN"): 0.5,
-        ("separation", "?", "magnet", "CHN"): 0.2, ("mining", "AUS", "separation", "CHN"): 0.3,
-        ("separation", "CHN", "magnet", "CHN"): 0.3})
+        ("mining", "AUS", "beneficiation", "AUS"): 0.5, ("beneficiation", "AUS", "separation", "MYS"): 0.5,
+        ("separation", "MYS", "magnet", "CHN"): 0.8,  # s2 -> s1 within a stage counts as s1
+        ("mining", "USA", "separation", "CHN"): 0.2,  # bypassing beneficiation
+        ("separation", "CHN", "magnet", "CHN"): 0.2, ("beneficiation", "?", "separation", "MYS"): 0.3})
 
 
 # --- GeoPolRisk and EU supply risk on imported (fake) BACI trade and WGI governance --------------------------

@@ -30,6 +30,7 @@ _env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=sele
 # (path, navigation label, template); pages with an id are reached from the others
 PAGES: list[tuple[str, str, str]] = [
     ("/map", "Corridor map", "map.html"),
+    ("/sankey", "Mine to magnet", "sankey.html"),
     ("/scenarios", "Scenarios", "scenarios.html"),
     ("/claims", "Claims ledger", "claims.html"),
     ("/deals", "Deals", "deals.html"),

@@ -8,7 +8,8 @@ without a number (withheld, "W") are counted in ``rows_without_value``, not sile
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -319,19 +320,33 @@ async def get_independent_capacity(
     return await detail(request, build)
 
 
-def sankey_links(path_shares: pd.DataFrame, stages: Sequence[str]) -> pd.DataFrame:
-    """Sankey links from path shares: a route "A -> B -> C" (mine first, one country per stage, the last at the
-    final stage; "?" where the supply cannot be traced further) adds its share to the links (stage, A) ->
-    (next stage, B) and so on. Columns: source_stage, source, target_stage, target, share."""
+def sankey_links(path_shares: pd.DataFrame, facilities: pd.DataFrame, stages: Sequence[str]) -> pd.DataFrame:
+    """Sankey links from facility paths: each route "f1 -> f2 -> ..." (facility ids, mine first; "?" first where
+    the supply cannot be traced further up) adds its share to the links between the (stage, controller) nodes of
+    consecutive facilities. Consecutive facilities at one stage (a link within a stage) count as the last of
+    them; "?" sits at the stage above the first facility. ``facilities``: id, stage, level, controller.
+    Columns: source_stage, source, target_stage, target, share."""
+    level_of = dict(zip(facilities["id"], facilities["level"].astype(int), strict=True))
+    ctrl_of = dict(zip(facilities["id"], facilities["controller"].astype(str), strict=True))
     rows: list[tuple[str, str, str, str, float]] = []
-    n = len(stages)
     for route, share in zip(path_shares["route"], path_shares["share"], strict=True):
         if not share > 0:
             continue
-        parts = [p.strip() for p in str(route).split("->")]
-        first = n - len(parts)
-        for i in range(len(parts) - 1):
-            rows.append((stages[first + i], parts[i], stages[first + i + 1], parts[i + 1], float(share)))
+        nodes: list[tuple[int, str]] = []
+        for part in (p.strip() for p in str(route).split("->")):
+            if part == "?":
+                nodes.append((-1, "?"))
+                continue
+            level, ctrl = level_of[part], ctrl_of[part]
+            if nodes and nodes[-1][0] == level:
+                nodes[-1] = (level, ctrl)
+            else:
+                nodes.append((level, ctrl))
+        if nodes and nodes[0][1] == "?" and len(nodes) > 1:
+            nodes[0] = (max(nodes[1][0] - 1, 0), "?")
+        for (la, a), (lb, b) in pairwise(nodes):
+            if la != lb:
+                rows.append((stages[la], a, stages[lb], b, float(share)))
     df = pd.DataFrame(rows, columns=["source_stage", "source", "target_stage", "target", "share"])
     return df.groupby(["source_stage", "source", "target_stage", "target"], as_index=False, sort=False).agg(
         share=("share", "sum"))
@@ -345,23 +360,22 @@ async def get_sankey(request: Request, commodity: Commodity = "rare-earths", con
                                                            "network's basis (domestic final stage first)")] = None,
                      ) -> Response:
     """Nodes are (stage, controlling country); a link's ``share`` is the part of the consumer's supply that flows
-    from one to the other. It is :func:`orechain.analytics.network.trace` run with each facility placed in its
-    controlling country, so its path shares are controller paths; ``stage_shares`` are those of the ordinary
-    trace (hosted and controlled). Each facility carrying flow is listed with its capacity's source."""
+    from one to the other: :func:`orechain.analytics.network.trace`'s path shares, traced facility by facility
+    and summed by controlling country; ``stage_shares`` are the ordinary trace's (hosted and controlled). Each
+    facility carrying flow is listed with its capacity's source."""
     def build() -> dict[str, Any]:
-        from orechain.analytics.network import build_network, trace
+        from orechain.analytics.network import trace
 
         chain = _chain(request, commodity, consumer, year, include)
         try:
             res = trace(chain.net, chain.consumer, demand=demand)
-            f = chain.facilities
-            by_controller = f.assign(country=f["controller"].where(f["controller"].notna(), f["country"]))
-            store = context(request).store
-            net_c = build_network(by_controller, _links_within(store, f), commodity=commodity)
-            res_c = trace(net_c, chain.consumer, demand=demand)
+            # the same trace with each facility as its own "host": its paths are facility paths
+            fac = chain.net.facilities
+            by_facility = replace(chain.net, facilities=fac.assign(host=fac["id"]))
+            res_f = trace(by_facility, list(fac.loc[fac["host"].isin(chain.consumer), "id"]), demand=demand)
         except AnalyticsInputError as exc:
             raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
-        links = sankey_links(res_c.path_shares, net_c.stages)
+        links = sankey_links(res_f.path_shares, fac, chain.net.stages)
         nodes = pd.concat([links[["source_stage", "source"]].set_axis(["stage", "country"], axis=1),
                            links[["target_stage", "target"]].set_axis(["stage", "country"], axis=1)])
         nodes = nodes.drop_duplicates().reset_index(drop=True)
