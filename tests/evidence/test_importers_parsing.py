@@ -57,3 +57,15 @@ def test_decode_refusals_name_the_line(data: bytes, message: str, line: int | No
     with pytest.raises(InputError) as exc:
         decode(data, Path("x.csv"))
     assert message in exc.value.problems[0].message and exc.value.problems[0].line == line
+
+
+def test_parse_once_sees_a_file_rewritten_in_place(tmp_path: Path) -> None:
+    from orechain.evidence.importers.parsing import ParseOnce
+
+    calls: list[bytes] = []
+    once = ParseOnce(lambda p: calls.append(p.read_bytes()) or p.read_bytes())
+    f = tmp_path / "x.csv"
+    f.write_bytes(b"aaaa")
+    assert once(f) == once(f) == b"aaaa" and len(calls) == 1
+    f.write_bytes(b"bbbb")  # same size, possibly the same modification time
+    assert once(f) == b"bbbb" and len(calls) == 2

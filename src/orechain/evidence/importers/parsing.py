@@ -7,6 +7,7 @@ or a ``ValueError`` that the caller turns into one; nothing here guesses silentl
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -134,16 +135,16 @@ def parse_cell(raw: str, symbols: Mapping[str, str]) -> Cell:
 
 
 class ParseOnce(Generic[T]):
-    """Remembers the last file parsed (by path, size and modification time), so that an importer's
-    ``source`` and ``batches`` read a file once, and report its warnings once."""
+    """Remembers the last file parsed (by path and a hash of its bytes: a file rewritten in place within
+    the file system's timestamp resolution is still seen as new), so that an importer's ``source`` and
+    ``batches`` parse a file once and report its warnings once."""
 
     def __init__(self, parse: Callable[[Path], T]) -> None:
         self._parse = parse
-        self._last: tuple[tuple[str, int, int], T] | None = None
+        self._last: tuple[tuple[str, str], T] | None = None
 
     def __call__(self, path: Path) -> T:
-        st = path.stat()
-        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        key = (str(path.resolve()), hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest())
         if self._last is None or self._last[0] != key:
             self._last = (key, self._parse(path))
         return self._last[1]
