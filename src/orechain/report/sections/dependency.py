@@ -70,6 +70,11 @@ def build(store: Store, ctx: ReportContext) -> Section:
     pak_ids = [str(i) for i in pak["id"] if str(i) not in set(base["id"])]
     links = queries.links(store)
     net = build_network(base, links, commodity=COMMODITY)
+    if net.facilities.empty or not net.stages:
+        return Section(id="dependency", title="Dependency: who controls each stage",
+                       html="<p>The evidence base holds no rare-earth facility with a known stage and capacity, so "
+                            "the mine-to-magnet chain cannot be traced. Add facilities (docs/data.md) and re-run.</p>",
+                       summary=["Dependency: no rare-earth facility network in the evidence base; not traced"])
     tr = trace(net, consumer)
     cap_without = independent_capacity(net, ["CHN"])
     with_pak = inputs.facility_frame(store, COMMODITY, extra=pak_ids)
