@@ -240,3 +240,17 @@ def test_wgi_conflicting_std_err_only_is_reported_not_guessed(tmp_path: Path,
     with caplog.at_level(logging.WARNING, logger="orechain.evidence.importers.wgi"):
         rows, _ = parse_wgi(path)
     assert [r["country"] for r in rows] == ["PER"] and "CHL 2098 (lines 2, 3)" in caplog.text
+
+
+@pytest.mark.parametrize(("cell", "value", "field"), [(0, "9" * 40, "t"), (1, "9" * 40, "i"), (3, "9" * 40, "k"),
+                                                     (4, "inf", "v"), (5, "-inf", "q")])
+def test_baci_huge_numbers_are_refused_with_line_and_field(tmp_path: Path, store: Store, cell: int, value: str,
+                                                           field: str) -> None:
+    """Found by fuzzing: an integer too large for int64 made pandas raise OverflowError."""
+    row = ["2099", "156", "842", "850511", "1", "1"]
+    row[cell] = value
+    data = tmp_path / "BACI_HS22_Y2099_V209901.csv"
+    data.write_text("t,i,j,k,v,q\n2099,156,842,850512,1,1\n" + ",".join(row) + "\n")
+    with pytest.raises(InputError) as exc:
+        run_import(store, BaciImporter(codes=FIX / "baci" / "country_codes_V209901.csv"), data)
+    assert (exc.value.problems[0].line, exc.value.problems[0].field) == (3, field)

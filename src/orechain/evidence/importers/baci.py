@@ -145,7 +145,7 @@ class BaciImporter:
                 chunk = next(reader)
             except StopIteration:
                 break
-            except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            except (ValueError, OverflowError, pd.errors.ParserError, UnicodeDecodeError) as exc:
                 _scan(path, start, self.chunk_rows, lookup, unmapped, col, str(exc))
                 col.raise_if_any()
                 raise InputError.one(path, start, None, f"cannot parse rows from line {start}: {exc}") from exc
@@ -227,8 +227,8 @@ def _check_chunk(chunk: pd.DataFrame, start: int, lookup: np.ndarray[Any, Any], 
     checks = (
         ("t", (t < 1900) | (t > 2100), "year out of range"),
         ("k", (k <= 0) | (k >= 1_000_000), "not an HS6 product code"),
-        ("v", np.isnan(v) | (v < 0), "value missing or negative"),
-        ("q", q < 0, "negative quantity"),
+        ("v", ~np.isfinite(v) | (v < 0), "value missing, negative or not finite"),
+        ("q", np.isinf(q) | (q < 0), "quantity negative or not finite"),
     )
     for field, mask, message in checks:
         for idx in np.flatnonzero(mask)[:50]:
@@ -271,6 +271,12 @@ def _scan(path: Path, start: int, nrows: int, lookup: np.ndarray[Any, Any], unma
                     if name in ("i", "j") and (not 0 <= int(num) < _MAX_CODE or lookup[int(num)] is None):
                         col.add(line, name, f"unknown BACI country code {raw}: "
                                             f"{unmapped.get(int(num), 'not an ISO 3166 numeric code')}")
+                    elif name == "t" and not 1900 <= num <= 2100:
+                        col.add(line, name, f"year out of range: {raw!r}")
+                    elif name == "k" and not 0 < num < 1_000_000:
+                        col.add(line, name, f"not an HS6 product code: {raw!r}")
+                    elif name in ("v", "q") and not 0 <= num < float("inf"):
+                        col.add(line, name, f"value negative or not finite: {raw!r}")
         except UnicodeDecodeError as exc:
             col.add(None, None, f"not UTF-8 text ({exc.reason}); is this a BACI CSV?")
         except csv.Error as exc:
