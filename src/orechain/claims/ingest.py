@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "SUFFIXES", "Document", "IngestError", "IngestResult", "document_id", "ingest_paths",
-    "is_english", "read_document", "repair_text",
+    "is_english", "names_from_store", "read_document", "repair_text",
 ]
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -439,9 +439,8 @@ def ingest_paths(store: Store, paths: Sequence[Path], *, max_bytes: int = DEFAUL
     the hash of their text, so the same article under two names, or ingested twice, is one document.
     """
     from orechain.claims.grading import Reference
-    from orechain.claims.subjects import shipped_names
 
-    names = names or shipped_names()
+    names = names or names_from_store(store)
     ref = Reference.from_store(store)
     for root in paths:
         root = Path(root)
@@ -449,6 +448,17 @@ def ingest_paths(store: Store, paths: Sequence[Path], *, max_bytes: int = DEFAUL
             yield IngestResult(str(root), "error", message=f"{root}: no such file or folder")
             continue
         yield from _ingest_root(store, root, ref, names, max_bytes, title, date, publisher, batch_size)
+
+
+def names_from_store(store: Store) -> NameTable:
+    """The shipped name tables plus the evidence base's organisations, facilities and deals (see
+    :meth:`NameTable.with_evidence`), so that claims link to evidence entities."""
+    from orechain.claims.subjects import shipped_names
+    from orechain.evidence import queries
+
+    return shipped_names().with_evidence(queries.organisations(store).to_dict(orient="records"),
+                                         queries.facilities(store).to_dict(orient="records"),
+                                         queries.deal_parties(store).to_dict(orient="records"))
 
 
 class _Batch:

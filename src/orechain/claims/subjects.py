@@ -25,12 +25,12 @@ import io
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from itertools import accumulate
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from orechain.claims.quantities import Quantity
 from orechain.evidence.names import countries
@@ -48,6 +48,7 @@ class Entity:
     sub: str = ""  # place kind (port, mine, region, facility), deal kind (mou, agreement, programme)
     links: tuple[str, ...] = ()  # deal: party organisation ids; person: organisation id
     countries: tuple[str, ...] = ()  # deal: the countries it is between
+    evidence: tuple[tuple[str, str], ...] = ()  # evidence-base rows it is: ("organisation"|"facility"|"deal", id)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class NameTable:
 
     def __init__(self, entries: Iterable[tuple[str, Entity]]) -> None:
         self._first: dict[str, list[tuple[int, tuple[str, ...], str, bool, Entity]]] = {}
+        self._entries: list[tuple[str, Entity]] = []  # as given, for :meth:`with_entities`
         self.entities: dict[tuple[str, str], Entity] = {}
         seen: set[tuple[str, str]] = set()
         for variant, ent in entries:
@@ -88,6 +90,7 @@ class NameTable:
             if not toks or (variant.lower(), ent.kind) in seen:
                 continue
             seen.add((variant.lower(), ent.kind))
+            self._entries.append((variant, ent))
             self.entities[(ent.kind, ent.id)] = ent
             self._first.setdefault(toks[0].lower(), []).append(
                 (len(toks), tuple(t.lower() for t in toks), _squeeze(variant), _case_sensitive(variant), ent))
@@ -125,8 +128,72 @@ class NameTable:
 
     def with_entities(self, entries: Iterable[tuple[str, Entity]]) -> NameTable:
         """A new table with more entries (e.g. the evidence base's organisations and facilities)."""
-        mine = [(variant, ent) for lst in self._first.values() for _, _, variant, _, ent in lst]
-        return NameTable([*mine, *entries])
+        return NameTable([*self._entries, *entries])
+
+    def with_evidence(self, organisations: Iterable[Mapping[Any, Any]], facilities: Iterable[Mapping[Any, Any]],
+                      deal_parties: Iterable[Mapping[Any, Any]]) -> NameTable:
+        """A new table that knows the evidence base's organisations, facilities and deals.
+
+        Rows are the evidence base's (``queries.organisations``, ``queries.facilities``,
+        ``queries.deal_parties``). An organisation or facility that shares a name or alias with an entity
+        of the shipped tables is linked to it (the entity keeps its subject key and gains the evidence
+        id); the others are added as new entities under their evidence ids. A shipped deal is linked to
+        the evidence deal with the same parties.
+        """
+        by_variant: dict[tuple[str, str], Entity] = {}
+        for variant, ent in self._entries:
+            by_variant.setdefault((ent.kind, _squeeze(variant).lower()), ent)
+        links: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        added: list[tuple[str, Entity]] = []
+        org_ids: dict[str, str] = {}  # evidence organisation id -> entity id in this table
+        for row in organisations:
+            variants = [str(row["name"]), *_split(str(row.get("aliases") or ""))]
+            match = next((by_variant[("organisation", _squeeze(v).lower())] for v in variants
+                          if ("organisation", _squeeze(v).lower()) in by_variant), None)
+            if match is not None:
+                links.setdefault(("organisation", match.id), []).append(("organisation", str(row["id"])))
+                org_ids[str(row["id"])] = match.id
+                continue
+            country = _opt(row.get("country"))
+            key = _PAREN.sub("", str(row["name"])).strip()
+            if country and row.get("kind") == "state_body" and _GOVERNMENT.match(key):
+                key = country  # "the US government" is about the country, as "Washington" and "the US" are
+            ent = Entity("organisation", str(row["id"]), key, country, str(row.get("kind") or ""),
+                         evidence=(("organisation", str(row["id"])),))
+            added.extend((v, ent) for v in variants)
+            org_ids[str(row["id"])] = ent.id
+        for row in facilities:
+            name = str(row["name"])
+            variants = list(dict.fromkeys([name, _PAREN.sub("", name).strip()]))
+            site = _squeeze(str(_opt(row.get("site")) or "")).lower()  # "mt-weld" -> "mt weld"
+            match = next((by_variant[("place", _squeeze(v).lower())] for v in variants
+                          if ("place", _squeeze(v).lower()) in by_variant), None)
+            if match is None and site:  # the site names a shipped mine, plant or port (not a region)
+                cand = by_variant.get(("place", site))
+                match = cand if cand is not None and cand.sub != "region" else None
+            if match is not None:
+                links.setdefault(("place", match.id), []).append(("facility", str(row["id"])))
+                continue
+            first = self.find(variants[-1])
+            if first and first[0].start == 0 and first[0].entity.kind == "country":
+                continue  # "China rare-earth mining (national aggregate)" would hide the country
+            sub = "mine" if row.get("stage") == "mining" else "facility"
+            ent = Entity("place", str(row["id"]), variants[-1], _opt(row.get("country")), sub,
+                         evidence=(("facility", str(row["id"])),))
+            added.extend((v, ent) for v in variants)
+        parties: dict[str, set[str]] = {}
+        for row in deal_parties:
+            parties.setdefault(str(row["deal"]), set()).add(org_ids.get(str(row["organisation"]), ""))
+        for (kind, _), ent in self.entities.items():
+            if kind == "deal" and ent.links:
+                links.setdefault(("deal", ent.id), []).extend(
+                    ("deal", d) for d, ps in sorted(parties.items()) if ps == set(ent.links))
+
+        def linked(ent: Entity) -> Entity:
+            more = tuple(x for x in links.get((ent.kind, ent.id), []) if x not in ent.evidence)
+            return replace(ent, evidence=ent.evidence + more) if more else ent
+
+        return NameTable([*((v, linked(e)) for v, e in self._entries), *added])
 
     def deals(self) -> list[Entity]:
         return [e for (k, _), e in self.entities.items() if k == "deal"]
@@ -134,6 +201,14 @@ class NameTable:
 
 def _split(v: str) -> list[str]:
     return [x for x in (v or "").split("|") if x]
+
+
+_PAREN = re.compile(r"\s*\([^)]*\)")
+_GOVERNMENT = re.compile(r"^(?:the\s+)?(?:federal\s+)?government\b", re.IGNORECASE)
+
+
+def _opt(x: Any) -> str | None:
+    return None if x is None or (isinstance(x, float) and x != x) or x == "" else str(x)
 
 
 @lru_cache(maxsize=1)
@@ -399,9 +474,10 @@ def subject_for(sentence: str, offset: int, q: Quantity, mentions: Sequence[Ment
     scope_key = scope.key if scope is not None else (ctx.country or "unknown")
     if scope is not None and scope.kind == "deal" and q.kind == "money" and _DEAL_AFTER.match(sentence[qe:qe + 60]):
         metric_label = None  # "$500 million pact": the value of the deal itself
-    ents = set(named)
+    ents = set(named) | {(f"ev_{t}", i) for m in local for t, i in m.entity.evidence}
     if scope is not None:
         ents.add((scope.kind, scope.id))
+        ents.update((f"ev_{t}", i) for t, i in scope.evidence)
     parts = [scope_key] + ([metric_label] if metric_label else []) + [measure]
     return Subject("/".join(parts), scope_key, metric_label, measure, tuple(sorted(ents)))
 

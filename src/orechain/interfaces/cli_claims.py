@@ -144,10 +144,11 @@ def claims_check(
     """
     from orechain.claims.extract import extract_claims
     from orechain.claims.grading import Reference, ladder_status, plausibility
+    from orechain.claims.ingest import names_from_store
 
     store = open_store(db)
     ref = Reference.from_store(store)
-    claims = extract_claims(sentence)
+    claims = extract_claims(sentence, names_from_store(store))
     if not claims:
         err.print("no quantitative claim found (a claim is a number with a unit or measure: money, %, mg/kg, "
                   "t, miles, years, a count of projects ...)")
