@@ -106,6 +106,8 @@ def test_import_through_the_registry_and_query(store: Store) -> None:
      "MCS2099,PRC,\"Mine production, contained antimony\",6\r\n", "Prod_t_2097", "duplicate"),
     ("Source,Country,Type,Prod_t_2097\r\nMCS2024,China,\"Mine production, contained antimony\",5\r\n",
      "Source", "the file name says MCS2099"),
+    ("Source,Country,Type,Country,Prod_t_2097\r\nMCS2099,China,\"Mine production, contained antimony\",PRC,5\r\n",
+     "Country", "appear more than once"),
 ])
 def test_bad_world_files_name_line_and_field(tmp_path: Path, text: str, field: str, message: str) -> None:
     path = tmp_path / "mcs2099-antim_world.csv"

@@ -97,6 +97,10 @@ def _read_table(path: Path) -> _Table:
     text, _enc = read_text(path)
     lines = list(csv_lines(path, text))
     header = [clean(h) for h in lines[0][1]]
+    named = [h for h in header if h]
+    if len(set(named)) != len(named):
+        twice = sorted({h for h in named if named.count(h) > 1})
+        raise InputError.one(path, 1, twice[0], f"column(s) {', '.join(map(repr, twice))} appear more than once")
     rows: list[tuple[int, list[str]]] = []
     for line, cells in lines[1:]:
         if not any(clean(c) for c in cells):
