@@ -32,12 +32,12 @@ def open_store(db: str | None = None) -> Store:
 
     The schema is created or upgraded, and the shipped evidence base is loaded into a new database.
     """
-    from orechain.evidence.shipped import load_into
+    from orechain.evidence.shipped import load_shipped
     from orechain.evidence.store import Store
 
     store = Store.open(db)
     if store.counts().get("sources", 0) == 0:
-        load_into(store)
+        load_shipped(store)
     return store
 
 

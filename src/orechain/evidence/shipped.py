@@ -60,7 +60,7 @@ from orechain.evidence.store import Store, insert_ignore
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["Dataset", "load_dataset", "load_into", "observation_id", "shipped_data_dir"]
+__all__ = ["Dataset", "load_dataset", "load_into", "load_shipped", "observation_id", "shipped_data_dir"]
 
 
 def shipped_data_dir() -> Traversable:
@@ -348,6 +348,18 @@ def load_into(store: Store, ds: Dataset | None = None) -> dict[str, int]:
     added: dict[str, int] = {}
     with store.transaction() as conn:
         _write(conn, ds, added)
+    return added
+
+
+def load_shipped(store: Store) -> dict[str, int]:
+    """Load the whole shipped evidence base: the CSV/YAML records (one transaction) and the World Bank
+    governance table ``wgi_pv.csv`` through the ``wgi`` importer (its own transaction, idempotent)."""
+    from orechain.evidence.importers import IMPORTERS, run_import
+
+    added = load_into(store)
+    with resources.as_file(shipped_data_dir() / "wgi_pv.csv") as path:
+        rec = run_import(store, IMPORTERS["wgi"], Path(path))
+    added["governance"] = rec.added
     return added
 
 

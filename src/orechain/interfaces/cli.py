@@ -13,12 +13,13 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orechain.evidence import queries
 from orechain.evidence.errors import InputError
 from orechain.evidence.store import Store, StoreError
-from orechain.interfaces.output import Format, emit
+from orechain.interfaces.output import Format, OutputError, emit
 
 app = typer.Typer(
     name="orechain",
@@ -56,10 +57,10 @@ def open_store(db: str | None) -> Store:
         raise typer.Exit(2) from exc
     counts = store.counts()
     if counts.get("sources", 0) == 0:
-        from orechain.evidence.shipped import load_into
+        from orechain.evidence.shipped import load_shipped
 
         err.print(f"[dim]new database at {store.display_url}: loading the shipped evidence base[/dim]")
-        load_into(store)
+        load_shipped(store)
     return store
 
 
@@ -68,7 +69,7 @@ def fail(exc: Exception, code: int = 2) -> typer.Exit:
         err.print(f"[red]error:[/red] {len(exc.problems)} problem(s) in the input; nothing was written")
         err.print(exc.report(), markup=False, highlight=False)
     else:
-        err.print(f"[red]error:[/red] {exc}", markup=False, highlight=False)
+        err.print("[red]error:[/red]", escape(str(exc)), highlight=False)
     return typer.Exit(code)
 
 
@@ -81,11 +82,11 @@ def db_init(db: DbOpt = None) -> None:
 
     Example: orechain db init --db ./team.db
     """
-    from orechain.evidence.shipped import load_into
+    from orechain.evidence.shipped import load_shipped
 
     try:
         store = Store.open(db)
-        added = load_into(store)
+        added = load_shipped(store)
     except (StoreError, InputError) as exc:
         raise fail(exc) from exc
     total = sum(added.values())
@@ -282,6 +283,6 @@ app.add_typer(users_app, name="users")
 def main() -> None:
     try:
         app()
-    except StoreError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except (StoreError, OutputError) as exc:
+        err.print("[red]error:[/red]", escape(str(exc)), highlight=False)
         sys.exit(2)

@@ -14,6 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 
+class OutputError(ValueError):
+    """An output request that cannot be met (e.g. Excel without a file to write)."""
+
+
 class Format(StrEnum):
     TABLE = "table"
     CSV = "csv"
@@ -41,7 +45,7 @@ def emit(df: pd.DataFrame, fmt: Format | str, out: Path | None = None, *, title:
     stream = stream or sys.stdout
     if fmt is Format.EXCEL:
         if out is None:
-            raise ValueError("--format excel needs --out FILE.xlsx")
+            raise OutputError("--format excel needs --out FILE.xlsx (Excel cannot be written to the terminal)")
         with pd.ExcelWriter(out, engine="openpyxl") as xw:
             df.to_excel(xw, index=False, sheet_name=(title or "orechain")[:31])
         return
@@ -64,20 +68,34 @@ def emit(df: pd.DataFrame, fmt: Format | str, out: Path | None = None, *, title:
         stream.write(text)
 
 
+def _cell(v: Any, float_format: str, year: bool = False) -> str:
+    v = _clean(v)
+    if v is None:
+        return ""
+    if year and isinstance(v, (int, float)) and float(v).is_integer():
+        return str(int(v))
+    if isinstance(v, float):
+        return float_format.format(v)
+    return str(v)
+
+
 def _print_table(df: pd.DataFrame, console: Console, title: str | None, float_format: str) -> None:
+    """A rich table that never folds or cuts a value: wider than the terminal, it is printed wide
+    (long text columns wrap at 60 characters) and the terminal wraps the lines."""
+    years = [str(c) == "year" or str(c).endswith("_year") for c in df.columns]
+    rows = [[_cell(v, float_format, y) for v, y in zip(row, years, strict=True)] for row in df.itertuples(index=False)]
+    widths = []
     table = Table(title=title, show_lines=False)
-    for col in df.columns:
+    for i, col in enumerate(df.columns):
         numeric = pd.api.types.is_numeric_dtype(df[col])
-        table.add_column(str(col), justify="right" if numeric else "left", overflow="fold")
-    for row in df.itertuples(index=False):
-        cells = []
-        for v in row:
-            v = _clean(v)
-            if v is None:
-                cells.append("")
-            elif isinstance(v, float):
-                cells.append(float_format.format(v))
-            else:
-                cells.append(str(v))
-        table.add_row(*cells)
+        longest = max([len(str(col))] + [len(r[i]) for r in rows])
+        wrap = longest > 60 and not numeric
+        widths.append(min(longest, 60) if wrap else longest)
+        table.add_column(str(col), justify="right" if numeric else "left", no_wrap=not wrap,
+                         min_width=min(longest, 60) if wrap else longest, overflow="fold")
+    for r in rows:
+        table.add_row(*r)
+    needed = sum(widths) + 3 * len(widths) + 1
+    if needed > console.width:
+        console.width = needed
     console.print(table)

@@ -41,9 +41,9 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
     __version__ = version("orechain")
     store = db if isinstance(db, Store) else Store.open(db)
     if load_shipped and store.counts().get("sources", 0) == 0:
-        from orechain.evidence.shipped import load_into
+        from orechain.evidence.shipped import load_shipped as load_shipped_data
 
-        load_into(store)
+        load_shipped_data(store)
     app = FastAPI(title="orechain API", version=__version__, openapi_url="/openapi.json", docs_url="/api/docs",
                   redoc_url=None,
                   description="Critical-mineral supply chains, mine to magnet: the evidence base, with every "
