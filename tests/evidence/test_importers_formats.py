@@ -254,3 +254,14 @@ def test_baci_huge_numbers_are_refused_with_line_and_field(tmp_path: Path, store
     with pytest.raises(InputError) as exc:
         run_import(store, BaciImporter(codes=FIX / "baci" / "country_codes_V209901.csv"), data)
     assert (exc.value.problems[0].line, exc.value.problems[0].field) == (3, field)
+
+
+def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
+    wgi = tmp_path / "wgi.csv"
+    wgi.write_text("country,iso3,year,pv_estimate,std_err,pv_estimate\nChina,CHN,2098,0.1,0.2,0.3\n")
+    with pytest.raises(InputError, match="appear more than once"):
+        parse_wgi(wgi)
+    wmd = tmp_path / "Tungsten (W).csv"
+    wmd.write_text("Country,unit,2098,2098\nChina,metr. t,1,2\n")
+    with pytest.raises(InputError, match="'2098' appear more than once"):
+        parse_wmd(wmd)

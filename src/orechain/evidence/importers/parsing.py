@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 from orechain.evidence.errors import InputError
 
-__all__ = ["Cell", "ParseOnce", "clean", "csv_lines", "parse_cell", "read_text", "slug"]
+__all__ = ["Cell", "ParseOnce", "clean", "csv_lines", "parse_cell", "read_text", "slug", "unique_header"]
 
 T = TypeVar("T")
 
@@ -74,6 +74,14 @@ def csv_lines(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
             start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError.one(path, reader.line_num, None, f"malformed CSV: {exc}") from exc
+
+
+def unique_header(path: Path | str, header: list[str], line: int = 1) -> None:
+    """A header that names a column twice is an error: one of the two would be silently ignored."""
+    named = [h for h in header if h]
+    twice = sorted({h for h in named if named.count(h) > 1})
+    if twice:
+        raise InputError.one(path, line, twice[0], f"column(s) {', '.join(map(repr, twice))} appear more than once")
 
 
 _WS = re.compile(r"\s+")

@@ -31,7 +31,7 @@ from typing import Any
 from orechain.evidence import schema
 from orechain.evidence.errors import InputError, ProblemCollector
 from orechain.evidence.importers.base import Batch
-from orechain.evidence.importers.parsing import Cell, clean, csv_lines, parse_cell, read_text, slug
+from orechain.evidence.importers.parsing import Cell, clean, csv_lines, parse_cell, read_text, slug, unique_header
 from orechain.evidence.model import Quality, Source, SourceId, SourceKind, Stage
 from orechain.evidence.names import UnknownName, resolve_country
 from orechain.evidence.shipped import observation_id
@@ -97,10 +97,7 @@ def _read_table(path: Path) -> _Table:
     text, _enc = read_text(path)
     lines = list(csv_lines(path, text))
     header = [clean(h) for h in lines[0][1]]
-    named = [h for h in header if h]
-    if len(set(named)) != len(named):
-        twice = sorted({h for h in named if named.count(h) > 1})
-        raise InputError.one(path, 1, twice[0], f"column(s) {', '.join(map(repr, twice))} appear more than once")
+    unique_header(path, header)
     rows: list[tuple[int, list[str]]] = []
     for line, cells in lines[1:]:
         if not any(clean(c) for c in cells):

@@ -38,7 +38,7 @@ from typing import Any
 from orechain.evidence import schema
 from orechain.evidence.errors import InputError, ProblemCollector
 from orechain.evidence.importers.base import Batch
-from orechain.evidence.importers.parsing import ParseOnce, clean, csv_lines, parse_cell, read_text
+from orechain.evidence.importers.parsing import ParseOnce, clean, csv_lines, parse_cell, read_text, unique_header
 from orechain.evidence.model import Source, SourceId, SourceKind
 from orechain.evidence.names import UnknownName, resolve_country
 
@@ -94,6 +94,7 @@ def parse_wgi(path: Path) -> tuple[list[dict[str, Any]], int]:
     first = next(lines, None)
     assert first is not None  # read_text rejects empty files
     header = [clean(h) for h in first[1]]
+    unique_header(path, header)
     layout = _layout(header)
     if not layout:
         raise InputError.one(path, 1, None, f"not a WGI layout: expected columns {', '.join(_LONG)}, or "

@@ -24,7 +24,15 @@ from typing import Any
 from orechain.evidence import schema
 from orechain.evidence.errors import InputError, ProblemCollector
 from orechain.evidence.importers.base import Batch
-from orechain.evidence.importers.parsing import ParseOnce, clean, csv_lines, parse_cell, read_text, slug
+from orechain.evidence.importers.parsing import (
+    ParseOnce,
+    clean,
+    csv_lines,
+    parse_cell,
+    read_text,
+    slug,
+    unique_header,
+)
 from orechain.evidence.importers.usgs_mcs import COMMODITIES
 from orechain.evidence.model import Quality, Source, SourceId, SourceKind, Stage
 from orechain.evidence.names import UnknownName, resolve_country
@@ -116,6 +124,11 @@ def parse_wmd(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], i
         header_line, header_cells = sheet.rows[header_at]
         header = [_text(c) for c in header_cells]
         lower = [h.casefold() for h in header]
+        try:
+            unique_header(sheet.where, lower, header_line)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
         years = {i: int(h) for i, h in enumerate(header) if re.fullmatch(r"(19|20)\d{2}", h)}
         for need in ("country", "unit"):
             if need not in lower:
