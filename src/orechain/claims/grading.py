@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from orechain.claims.extract import Claim
     from orechain.evidence.store import Store
 
-__all__ = ["LADDER", "RefRow", "Reference", "grade_tonnage", "ladder_status", "plausibility"]
+__all__ = ["LADDER", "DocumentSource", "RefRow", "Reference", "canonical_source", "grade_tonnage", "ladder_status",
+           "plausibility", "share_agrees"]
 
 LADDER = ("not_applicable", "unclassified_estimate", "exploration_target", "exploration_results",
           "inferred_resource", "indicated_resource", "measured_resource", "probable_reserve", "proved_reserve")
@@ -99,6 +100,8 @@ class RefRow:
     source: str
     quality: str
     observation_id: str | None = None
+    publisher: str | None = None  # the evidence source's publisher
+    cites: str = ""  # the evidence source's id, title, URL and notes, lower-cased: where it says what it rests on
 
 
 @dataclass
@@ -132,8 +135,13 @@ class Reference:
 
         try:
             obs = queries.observations(store, metric=["price", "reserves", "stage_share"])
+            sources = queries.sources(store)
+            deals = queries.deals(store)
         except Exception:  # an evidence schema mid-change must not stop claims work
             return shipped
+        cites = {str(r["id"]): " ".join(str(r.get(k) or "") for k in ("id", "title", "url", "notes")).lower()
+                 for r in sources.to_dict(orient="records")}
+        pubs = {str(r["id"]): _str(r.get("publisher")) for r in sources.to_dict(orient="records")}
         rows: list[RefRow] = []
         for o in obs.to_dict(orient="records"):
             value = _num(o.get("value"))
@@ -144,11 +152,77 @@ class Reference:
                                _str(o.get("country")), _str(o.get("stage")), _str(o.get("commodity")), value,
                                _num(o.get("lower")), _num(o.get("upper")), str(o["unit"]), None,
                                None if year is None else str(int(year)),
-                               f"{o.get('publisher')}: {o.get('source_title')}", str(o["quality"]), str(o["id"])))
+                               f"{o.get('publisher')}: {o.get('source_title')}", str(o["quality"]), str(o["id"]),
+                               _str(o.get("publisher")), cites.get(str(o["source_id"]), "")))
+        rows.extend(_deal_rows(deals.to_dict(orient="records"), pubs, cites))
         have = {(r.kind, r.country, r.stage, r.commodity) for r in rows}
         rows += [r for r in shipped.rows if r.kind == "deposit_grade"
                  or (r.kind, r.country, r.stage, r.commodity) not in have]
         return cls(rows)
+
+
+def _deal_rows(deals: list[dict[Any, Any]], publishers_: dict[str, str | None],
+               cites: dict[str, str]) -> list[RefRow]:
+    """One ``deal_value`` row per evidence deal with a value, in US$ (bounds from its value text's qualifier)."""
+    from orechain.claims.quantities import find_quantities, to_base
+
+    rows = []
+    for d in deals:
+        value, unit = _num(d.get("value")), _str(d.get("value_unit"))
+        if value is None or unit is None:
+            continue
+        factor, base = to_base(unit)
+        if base != "USD":
+            continue
+        lo = hi = value * factor
+        text = _str(d.get("value_text")) or ""
+        q = next((q for q in find_quantities(text) if q.kind == "money"), None)
+        if q is not None and abs((q.base()[0] or 0.0) - value * factor) <= 1e-6 * value * factor:
+            lo, hi = q.interval()
+        src = str(d.get("source_id") or "")
+        stated = text or f"{value:g} {unit}"
+        rows.append(RefRow("deal_value", str(d["id"]), None, None, None, value * factor, lo, hi, "USD", None,
+                           (_str(d.get("signed")) or "")[:4] or None, f"{d.get('name')} ({src}); stated as {stated}",
+                           "quality not recorded", None, publishers_.get(src), cites.get(src, "")))
+    return rows
+
+
+_GENERIC_SPEAKER = re.compile(r"^(?:the\s+)?(?:\w+\s+)?(?:government|officials?|experts?|analysts?|sources?|critics|"
+                              r"executives|company|ministry|observers|investors|state|authorities)$", re.IGNORECASE)
+
+
+def canonical_source(name: str | None) -> str | None:
+    """A publisher or speaker name in one spelling: publisher variants mapped to the publisher
+    (``REEx`` -> ``rare earth exchanges``), lower case, without a leading "the"; None for generic speakers
+    ("officials", "the government"), which name no particular source."""
+    if not name or _GENERIC_SPEAKER.match(name.strip()):
+        return None
+    from orechain.claims.subjects import publishers
+
+    key = " ".join(re.findall(r"[\w.]+", name)).lower().rstrip(".")  # "... to Rare Earth Exchanges."
+    key = publishers().get(key, key).lower()
+    return re.sub(r"^the\s+", "", key) or None
+
+
+@dataclass(frozen=True)
+class DocumentSource:
+    """What a claim's document is, for telling whether an evidence row rests on the same source."""
+
+    publisher: str | None = None
+    name: str | None = None  # file name
+    title: str | None = None
+
+    def same_source(self, row: RefRow, attribution: str | None = None) -> bool:
+        """True when ``row`` is not independent of the document: the same publisher, a source that cites
+        the document's file or title, or the source the claim itself attributes its figure to."""
+        pub = canonical_source(row.publisher)
+        if pub is not None and pub in (canonical_source(self.publisher), canonical_source(attribution)):
+            return True
+        if self.name and len(self.name) >= 8 and self.name.lower() in row.cites:
+            return True
+        title = " ".join(re.findall(r"\w+", self.title or "")).lower()
+        cited = " ".join(re.findall(r"\w+", row.cites))
+        return len(title.split()) >= 4 and title in cited
 
 
 def _num(x: Any) -> float | None:
@@ -176,14 +250,32 @@ def _stage(metric: str | None) -> str | None:
     return None
 
 
+def share_agrees(lo: float, hi: float, value: float) -> bool:
+    """A stage share from the evidence base agrees with a claimed interval within 5 percentage points."""
+    return lo - 5 <= value <= hi + 5
+
+
 def _fmt_t(t: float) -> str:
     return f"{t / 1e9:,.1f} Gt" if t >= 1e9 else f"{t / 1e6:,.1f} Mt" if t >= 1e6 else f"{t:,.0f} t"
 
 
-def plausibility(claim: Claim, ref: Reference, doc_grade_ppm: float | None = None) -> tuple[str, str]:
-    """(verdict, note): verdict is plausible, doubtful, implausible, impossible, consistent, inconsistent or
-    unchecked. ``doc_grade_ppm`` is an REE grade stated elsewhere in the same document, if any."""
+def _verdict(fits: list[RefRow], rows: list[RefRow], same: list[bool]) -> str:
+    """consistent / inconsistent on the independent rows; ``same_source`` when only the claim's own source
+    is there to compare with."""
+    independent = [r for r, s_ in zip(rows, same, strict=True) if not s_]
+    if not independent:
+        return "same_source"
+    return "consistent" if any(r in fits for r in independent) else "inconsistent"
+
+
+def plausibility(claim: Claim, ref: Reference, doc_grade_ppm: float | None = None,
+                 source: DocumentSource | None = None) -> tuple[str, str]:
+    """(verdict, note): verdict is plausible, doubtful, implausible, impossible, consistent, inconsistent,
+    same_source (the only evidence to compare with is the claim's own source) or unchecked.
+    ``doc_grade_ppm`` is an REE grade stated elsewhere in the same document, if any; ``source`` describes
+    the document, so that evidence resting on it is not taken as independent confirmation."""
     lo, hi = claim.interval()
+    src = source or DocumentSource()
     if claim.kind == "share" and claim.base_unit == "%":
         if lo > 100:
             return "impossible", "a share above 100%"
@@ -192,10 +284,24 @@ def plausibility(claim: Claim, ref: Reference, doc_grade_ppm: float | None = Non
             obs = ref.of("stage_share", country=claim.scope, stage=stage)
             if not obs:
                 return "unchecked", f"no {stage} share for {claim.scope} in the evidence base"
-            fits = [o for o in obs if lo - 5 <= o.value <= hi + 5]
-            listing = "; ".join(f"{o.value:g}% ({o.year}, {o.source}, {o.quality})" for o in obs)
-            return ("consistent" if fits else "inconsistent"), f"evidence: {listing}"
+            same = [src.same_source(o, claim.attribution) for o in obs]
+            fits = [o for o in obs if share_agrees(lo, hi, o.value)]
+            listing = "; ".join(f"{o.value:g}% ({o.year}, {o.source}, {o.quality})"
+                                + (" [same source as the article: not independent]" if s_ else "")
+                                for o, s_ in zip(obs, same, strict=True))
+            return _verdict(fits, obs, same), f"evidence: {listing}"
         return "unchecked", ""
+    deal_ids = [e for k, e in claim.entities if k == "ev_deal"]
+    if claim.kind == "money" and claim.metric is None and claim.base_unit == "USD" and deal_ids:
+        deals = [r for d in dict.fromkeys(deal_ids) for r in ref.of("deal_value", item=d)]
+        if not deals:
+            return "unchecked", f"no value recorded for {', '.join(dict.fromkeys(deal_ids))} in the evidence base"
+        same = [src.same_source(d, claim.attribution) for d in deals]
+        fits = [d for d in deals if (d.lower or d.value) <= hi and lo <= (d.upper or d.value)]
+        listing = "; ".join(f"US${d.value / 1e6:,.6g} million ({d.source})"
+                            + (" [same source as the article: not independent]" if s_ else "")
+                            for d, s_ in zip(deals, same, strict=True))
+        return _verdict(fits, deals, same), f"evidence: {listing}"
     if claim.kind == "grade" and claim.base_unit == "ppm":
         g = claim.base_value if claim.base_value is not None else (claim.base_upper or claim.base_lower or 0.0)
         deposits = ref.of("deposit_grade")

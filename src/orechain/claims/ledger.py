@@ -25,7 +25,14 @@ from sqlalchemy import Connection, select
 
 from orechain.claims import tables
 from orechain.claims.extract import Claim
-from orechain.claims.grading import Reference, ladder_status, plausibility
+from orechain.claims.grading import (
+    DocumentSource,
+    Reference,
+    canonical_source,
+    ladder_status,
+    plausibility,
+    share_agrees,
+)
 from orechain.evidence import schema
 from orechain.evidence.store import Store, insert_ignore
 
@@ -50,7 +57,10 @@ def _doc_grade_ppm(claims: Sequence[Claim]) -> float | None:
     return max(vals) if vals else None
 
 
-def _links(c: Claim, cid: str, ref: Reference) -> list[dict[str, Any]]:
+def _links(c: Claim, cid: str, ref: Reference, source: DocumentSource) -> list[dict[str, Any]]:
+    """Evidence observations the claim was compared with: ``agrees``, ``disagrees``, or ``same_source`` when
+    the observation rests on the claim's own source (same publisher, a source that cites this document, or
+    the source the claim attributes its figure to), which is no independent confirmation either way."""
     if c.kind != "share" or c.measure != "world share" or len(c.scope) != 3:
         return []
     from orechain.claims.grading import _stage
@@ -61,8 +71,9 @@ def _links(c: Claim, cid: str, ref: Reference) -> list[dict[str, Any]]:
     for o in ref.of("stage_share", country=c.scope, stage=stage):
         if o.observation_id is None:
             continue
-        out.append({"claim": cid, "observation": o.observation_id,
-                    "relation": "agrees" if lo - 5 <= o.value <= hi + 5 else "disagrees"})
+        relation = "same_source" if source.same_source(o, c.attribution) else \
+            "agrees" if share_agrees(lo, hi, o.value) else "disagrees"
+        out.append({"claim": cid, "observation": o.observation_id, "relation": relation})
     return out
 
 
@@ -79,9 +90,10 @@ def save(conn: Connection, items: Sequence[tuple[Document, Sequence[Claim]]], re
                      "repairs": doc.repairs, "words": doc.words, "original_text": doc.original_text,
                      "repaired_text": doc.text, "ingested_at": ingested_at, "notes": "; ".join(doc.notes) or None})
         grade_ppm = _doc_grade_ppm(claims)
+        source = DocumentSource(doc.publisher, doc.name, doc.title)
         for c in claims:
             cid = claim_id(doc.id, c.start, c.end)
-            verdict, note = plausibility(c, ref, grade_ppm)
+            verdict, note = plausibility(c, ref, grade_ppm, source)
             rows.append({
                 "id": cid, "document": doc.id, "sentence_index": c.sentence_index, "sentence": c.sentence,
                 "start": c.start, "end": c.end, "text": c.text, "subject": c.subject, "scope": c.scope,
@@ -93,7 +105,7 @@ def save(conn: Connection, items: Sequence[tuple[Document, Sequence[Claim]]], re
                 "plausibility": verdict, "plausibility_note": note or None,
             })
             ents.extend({"claim": cid, "kind": k, "entity": e} for k, e in dict.fromkeys(c.entities))
-            links.extend(_links(c, cid, ref))
+            links.extend(_links(c, cid, ref, source))
     added_docs = insert_ignore(conn, tables.documents, docs)
     added_claims = insert_ignore(conn, tables.claims, rows)
     insert_ignore(conn, tables.claim_entities, ents)
@@ -112,9 +124,16 @@ def claims_frame(store: Store, subject: str | None = None) -> pd.DataFrame:
     with store.engine.connect() as conn:
         df = pd.read_sql_query(stmt, conn)
         lk = pd.read_sql_query(select(tables.claim_links), conn)
-    df["evidence_agrees"] = df["id"].map(lk[lk["relation"] == "agrees"].groupby("claim").size()).fillna(0).astype(int)
-    df["evidence_disagrees"] = df["id"].map(
-        lk[lk["relation"] == "disagrees"].groupby("claim").size()).fillna(0).astype(int)
+        ce = tables.claim_entities
+        ev = pd.read_sql_query(select(ce).where(ce.c.kind.like("ev\\_%", escape="\\")), conn)
+    for relation, col in (("agrees", "evidence_agrees"), ("disagrees", "evidence_disagrees"),
+                          ("same_source", "evidence_same_source")):
+        df[col] = df["id"].map(lk[lk["relation"] == relation].groupby("claim").size()).fillna(0).astype(int)
+    # Evidence-base entities the claim names: "organisation:fwo|deal:ussm-fwo-2025" (kinds without "ev_").
+    refs: dict[str, list[str]] = {}
+    for claim, kind, entity in ev[["claim", "kind", "entity"]].itertuples(index=False):
+        refs.setdefault(claim, []).append(f"{kind[3:]}:{entity}")
+    df["evidence_entities"] = ["|".join(sorted(refs.get(c, []))) for c in df["id"]]
     return df
 
 
@@ -166,8 +185,9 @@ def _interval_arrays(df: pd.DataFrame) -> tuple[np.ndarray[Any, np.dtype[np.floa
 
 
 def grade(df: pd.DataFrame) -> pd.DataFrame:
-    """Add corroboration: ``independent_sources`` (distinct publishers, or documents without one, whose claim
-    on the same subject agrees, this one included), evidence agreement counts, and a one-line ``grade``."""
+    """Add corroboration: ``independent_sources`` (distinct underlying sources, see :func:`underlying_source`,
+    whose claim on the same subject agrees, this one's included), evidence agreement counts (observations
+    from the claim's own source are counted apart, as ``evidence_same_source``), and a one-line ``grade``."""
     out = df.copy()
     if out.empty:
         out["independent_sources"] = pd.Series(dtype=int)
@@ -186,19 +206,52 @@ def grade(df: pd.DataFrame) -> pd.DataFrame:
     low = np.where(vague, np.nan, low)
     high = np.where(vague, np.nan, high)
     out["_lo"], out["_hi"] = low, high
-    out["_src"] = out["publisher"].fillna(out["document"])
+    out["_src"] = [underlying_source(p, a, d) for p, a, d in
+                   zip(out["publisher"], out.get("attribution", pd.Series(None, index=out.index)), out["document"],
+                       strict=True)]
     counts = np.zeros(len(out), dtype=int)
     pos = {idx: i for i, idx in enumerate(out.index)}
     for (_, _), g in out.groupby(["subject", "base_unit"], sort=False):
-        lo, hi, src = g["_lo"].to_numpy(), g["_hi"].to_numpy(), g["_src"].to_numpy()
+        lo, hi = g["_lo"].to_numpy(), g["_hi"].to_numpy()
+        src = _source_groups(list(g["_src"]), list(g["document"]))
         agree = (lo[:, None] <= hi[None, :]) & (lo[None, :] <= hi[:, None])
         for k, idx in enumerate(g.index):
-            counts[pos[idx]] = len(set(src[agree[k]])) if not np.isnan(lo[k]) else 1
+            counts[pos[idx]] = len({src[j] for j in np.flatnonzero(agree[k])}) if not np.isnan(lo[k]) else 1
     out["independent_sources"] = counts
     ev = out.get("evidence_agrees", pd.Series(0, index=out.index))
     out["grade"] = [f"{lad}; sources {n}; evidence {int(e)}; {pl}"
                     for lad, n, e, pl in zip(out["ladder"], counts, ev, out["plausibility"], strict=True)]
     return out.drop(columns=["_lo", "_hi", "_src"])
+
+
+def underlying_source(publisher: Any, attribution: Any, document: str) -> str:
+    """The source a claim rests on, for counting independent sources: the publication or body the claim
+    attributes its figure to ("according to the IEA"), else the document's publisher, else the document.
+    Publisher variants are one source (``REEx`` = ``Rare Earth Exchanges``); generic speakers ("officials")
+    name no particular source, so the publisher counts for them."""
+    for name in (attribution, publisher):
+        key = canonical_source(name) if isinstance(name, str) else None
+        if key is not None:
+            return key
+    return f"document:{document}"
+
+
+def _source_groups(sources: Sequence[str], documents: Sequence[str]) -> list[str]:
+    """One label per claim such that claims share a label when they rest on the same underlying source,
+    directly or through a document: the claims of one document are never independent of each other (an
+    article whose publisher is unknown may quote "Rare Earth Exchanges" in one claim and not in the next)."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for s_, d in zip(sources, documents, strict=True):
+        parent[root(f"document:{d}")] = root(s_)
+    return [root(s_) for s_ in sources]
 
 
 def compare(df: pd.DataFrame) -> pd.DataFrame:
@@ -246,5 +299,6 @@ def records(df: pd.DataFrame) -> pd.DataFrame:
     out["doc"] = df["doc"]
     cols = [c for c in RECORD_COLUMNS if c in out.columns]
     extra = [c for c in ("status", "ladder", "independent_sources", "plausibility", "plausibility_note",
+                         "evidence_agrees", "evidence_disagrees", "evidence_same_source", "evidence_entities",
                          "base_value", "base_unit", "scope", "metric", "measure") if c in out.columns]
     return out[cols + extra]
