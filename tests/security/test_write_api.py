@@ -315,3 +315,18 @@ def test_settings_are_parsed_strictly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ORECHAIN_API_CORS_ORIGINS")
     assert AccessConfig.from_settings().read_token_required is False
     assert AccessConfig.from_settings().cors_origins == ()
+
+
+def test_undo_refuses_to_break_a_reference(api: Api) -> None:
+    h = api.auth("eve")
+    src = api.client.post("/api/v1/sources", headers=h, json={"id": "ref-test", "publisher": "P", "title": "T",
+                                                             "kind": "news"})
+    assert src.status_code == 201
+    obs = api.client.post("/api/v1/observations", headers=h, json={**OBS, "source_id": "ref-test"})
+    assert obs.status_code == 201
+    r = api.client.post(f"/api/v1/changes/{src.json()['change_id']}/undo", headers=h)
+    assert r.status_code == 409 and "reference" in r.json()["error"]["message"]
+    assert api.client.get("/api/v1/sources/ref-test").status_code == 200  # nothing was changed
+    assert api.client.post(f"/api/v1/changes/{obs.json()['change_id']}/undo", headers=h).status_code == 201
+    assert api.client.post(f"/api/v1/changes/{src.json()['change_id']}/undo", headers=h).status_code == 201
+    assert api.client.get("/api/v1/sources/ref-test").status_code == 404
