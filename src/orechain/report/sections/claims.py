@@ -40,8 +40,17 @@ def build(store: Store, ctx: ReportContext) -> Section:
     html += Markup("<h3>Subjects</h3>") + table_html(subjects, csv=csv_name(SECTION_ID, "subjects"))
     html += Markup("<h3>Conflicting subjects, every claim</h3>") + table_html(
         conf, csv=csv_name(SECTION_ID, "conflicts"))
+    checked = ledger.records(df[df["plausibility"].isin(["consistent", "inconsistent", "same_source"])])
+    cols = ["doc", "text", "subject", "plausibility", "evidence_agrees", "evidence_disagrees",
+            "evidence_same_source", "evidence_entities", "plausibility_note"]
+    checked = checked[[c for c in cols if c in checked.columns]]
+    html += Markup(
+        "<h3>Claims checked against the evidence base</h3><p>Shares against the evidence base's stage shares, "
+        "deal values against its deals. Evidence that rests on the claim's own source (the same publisher, a "
+        "source that cites the article, or the source the claim quotes) is counted as <em>same_source</em>, "
+        "never as confirmation.</p>") + table_html(checked, csv=csv_name(SECTION_ID, "checked"))
     summary = [f"claims: {len(df)} in {len(subjects)} subjects; {n_contra} contradicting subject(s)"]
     for _, row in subjects[subjects["status"] == "contradict"].iterrows():
         summary.append(f"  contradiction: {escape(row['subject'])}")
     return Section(SECTION_ID, "Claims against evidence", html,
-                   tables={"subjects": subjects, "conflicts": conf}, summary=summary)
+                   tables={"subjects": subjects, "conflicts": conf, "checked": checked}, summary=summary)
