@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import os
 import time
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,6 +98,9 @@ class Store:
     def __init__(self, url: str, engine: Engine) -> None:
         self.url = url
         self.engine = engine
+        # A store that is dropped without close() (a CLI command's store) still closes its connections
+        # cleanly: psycopg warns about, and the server logs, connections that are only garbage-collected.
+        weakref.finalize(self, engine.dispose)
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
