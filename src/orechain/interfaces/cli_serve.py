@@ -8,12 +8,15 @@ import typer
 
 from orechain.evidence.errors import InputError
 from orechain.evidence.store import StoreError
+from orechain.interfaces.api.serving import UVICORN
 from orechain.interfaces.cli import DbOpt, fail
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on. The default is loopback only.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log one line per request (off by default).")]
+    = False,
     db: DbOpt = None,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the dashboard (/) with uvicorn.
@@ -32,4 +35,5 @@ def serve(
     except (StoreError, InputError) as exc:
         raise fail(exc) from exc
     typer.echo(f"serving {app.state.orechain.store.display_url} at http://{host}:{port}/ (API: /api/v1)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    options = {**UVICORN, "access_log": access_log, "log_level": "info" if access_log else UVICORN["log_level"]}
+    uvicorn.run(app, host=host, port=port, **options)

@@ -28,13 +28,15 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped: bool = True,
-               cache_entries: int = 2048, dashboard: bool = True, job_workers: int = 2, job_queue: int = 8,
-               job_timeout_s: float = 120.0, access: AccessConfig | None = None) -> FastAPI:
+               cache_entries: int = 2048, frame_entries: int = 256, dashboard: bool = True, job_workers: int = 2,
+               job_queue: int = 8, job_timeout_s: float = 120.0, access: AccessConfig | None = None) -> FastAPI:
     """An app serving the store at ``db`` (default: ``$ORECHAIN_DB`` or the per-user database).
 
     A new, empty database gets the shipped evidence base when ``load_shipped`` is true, as the CLI does.
-    Scenario jobs run in a pool of ``job_workers`` threads with at most ``job_queue`` waiting, and stop
-    after ``job_timeout_s`` seconds. ``access`` (default: from the environment) sets tokens, CORS and uploads.
+    ``cache_entries`` rendered responses and ``frame_entries`` frames read from the store are kept until the data
+    changes (0 turns either off). Scenario jobs run in a pool of ``job_workers`` threads with at most
+    ``job_queue`` waiting, and stop after ``job_timeout_s`` seconds. ``access`` (default: from the
+    environment) sets tokens, CORS and uploads.
     """
     from importlib.metadata import version
 
@@ -50,7 +52,7 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
                               "number's source. Lists are paged (limit/offset, total and next link) and come as "
                               "JSON or CSV by the Accept header. Every error has the body "
                               '`{"error": {"status", "code", "message", "details"}}`.')
-    cache = ResponseCache(data_version_probe(store.url), cache_entries)
+    cache = ResponseCache(data_version_probe(store.url), cache_entries, frame_entries)
     jobs = JobManager(workers=job_workers, max_queued=job_queue, timeout_s=job_timeout_s)
     app.state.orechain = ApiContext(store=store, cache=cache, extras={"jobs": jobs})
     app.add_middleware(CacheMiddleware, cache=cache, prefix=API_PREFIX + "/")

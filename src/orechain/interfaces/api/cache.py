@@ -1,4 +1,5 @@
-"""A bounded in-memory cache of rendered responses, dropped whenever the database changes.
+"""A bounded in-memory cache of rendered responses, and of the frames read to build them, dropped whenever
+the database changes.
 
 For SQLite the data version is the size and modification time of the database file and its WAL file:
 every committed write changes one of them, so a cached page is never served after an import. Other
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.engine import make_url
 
 __all__ = ["CacheMiddleware", "CachedResponse", "ResponseCache", "data_version_probe"]
@@ -53,11 +55,16 @@ def data_version_probe(url: str, ttl_s: float = 2.0) -> Callable[[], Hashable]:
 
 
 class ResponseCache:
-    def __init__(self, version: Callable[[], Hashable], max_entries: int = 2048) -> None:
+    """Rendered responses (``get``/``put``) and the frames read from the store (``frame``), both dropped when the
+    data version changes or after a local write (``clear``)."""
+
+    def __init__(self, version: Callable[[], Hashable], max_entries: int = 2048, max_frames: int = 256) -> None:
         self._version = version
         self._seen: Hashable = version()
         self._max = max_entries
+        self._max_frames = max_frames
         self._items: OrderedDict[Hashable, CachedResponse] = OrderedDict()
+        self._frames: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -67,6 +74,7 @@ class ResponseCache:
         now = self._version()
         if now != self._seen:
             self._items.clear()
+            self._frames.clear()
             self._seen = now
 
     def get(self, key: Hashable) -> CachedResponse | None:
@@ -84,7 +92,27 @@ class ResponseCache:
         """Drop every entry (after this process wrote to the database)."""
         with self._lock:
             self._items.clear()
+            self._frames.clear()
             self._generation += 1
+
+    def frame(self, key: Hashable, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """The frame ``build`` reads, kept until the data changes. A read takes a shallow copy: with pandas'
+        copy-on-write nothing a caller does to it reaches the kept frame."""
+        with self._lock:
+            self._check()
+            hit = self._frames.get(key)
+            if hit is not None:
+                self._frames.move_to_end(key)
+                return hit.copy(deep=False)
+            token = (self._generation, self._seen)
+        df = build()
+        with self._lock:
+            self._check()
+            if self._max_frames > 0 and token == (self._generation, self._seen):
+                self._frames[key] = df
+                while len(self._frames) > self._max_frames:
+                    self._frames.popitem(last=False)
+        return df.copy(deep=False)
 
     def token(self) -> Hashable:
         """The data version now; pass it to :meth:`put` so a result computed across a write is not kept."""

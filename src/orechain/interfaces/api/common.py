@@ -14,7 +14,7 @@ from orechain.evidence.store import Store
 from orechain.interfaces.api.cache import ResponseCache
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, render_list, render_page
 
-__all__ = ["ApiContext", "context", "detail", "listing", "page_response"]
+__all__ = ["ApiContext", "context", "detail", "listing", "page_response", "read"]
 
 
 @dataclass
@@ -29,6 +29,18 @@ class ApiContext:
 def context(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.orechain
     return ctx
+
+
+def read(request: Request, fn: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> pd.DataFrame:
+    """``fn(store, *args, **kwargs)`` (a read function returning a frame), kept in the app's cache until the
+    data changes, so the whole-table reads most answers start from are not repeated for every request."""
+    ctx = context(request)
+    try:
+        key = (fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())))
+        hash(key)
+    except TypeError:  # an unhashable argument: read it directly
+        return fn(ctx.store, *args, **kwargs)
+    return ctx.cache.frame(key, lambda: fn(ctx.store, *args, **kwargs))
 
 
 _MARK = {"x-orechain-cacheable": "1"}  # the cache middleware keeps these responses, then drops the header

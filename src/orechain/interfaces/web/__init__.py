@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from orechain.claims import ledger
 from orechain.evidence import queries
-from orechain.interfaces.api.common import context
+from orechain.interfaces.api.common import read
 
 __all__ = ["PAGES", "mount_dashboard"]
 
@@ -44,10 +44,9 @@ def _render(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
 
 
 def _exists(request: Request, kind: str, ident: str) -> bool:
-    store = context(request).store
     if kind == "document":
-        return not ledger.documents_frame(store, ident).empty
-    frame = {"facility": queries.facilities, "deal": queries.deals, "source": queries.sources}[kind](store)
+        return not read(request, ledger.documents_frame, ident).empty
+    frame = read(request, {"facility": queries.facilities, "deal": queries.deals, "source": queries.sources}[kind])
     return bool((frame["id"] == ident).any())
 
 

@@ -20,7 +20,7 @@ from orechain.analytics.errors import AnalyticsInputError
 from orechain.analytics.network import Network
 from orechain.evidence import queries
 from orechain.evidence.store import Store
-from orechain.interfaces.api.common import context, detail, listing
+from orechain.interfaces.api.common import context, detail, listing, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
 from orechain.interfaces.api.paging import ListBody, Page, page_params
 from orechain.interfaces.output import records
@@ -36,8 +36,7 @@ def _production(request: Request, commodity: str | None, year: int | None, metri
                                                                                                  pd.DataFrame]:
     from orechain.interfaces.api.routers.evidence import _commodity
 
-    store = context(request).store
-    df = queries.production(store, commodity=_commodity(store, commodity), year=year, metric=metric)
+    df = read(request, queries.production, commodity=_commodity(request, commodity), year=year, metric=metric)
     df = df[df["year"].notna()]
     missing = df[df["value"].isna()].groupby(BY, dropna=False).size().rename("rows_without_value")
     quality = df.groupby(BY, dropna=False)["quality"].agg(lambda q: " ".join(sorted(set(q)))).rename("quality")
@@ -213,7 +212,7 @@ def _chain(request: Request, commodity: str, consumer: str, year: int | None, in
     from orechain.interfaces.api.routers.evidence import _commodity
 
     store = context(request).store
-    commodity = _commodity(store, commodity) or commodity
+    commodity = _commodity(request, commodity) or commodity
     try:
         members = next(iter(inputs.importer_groups(store, [consumer]).values()))
         if year is None:
@@ -255,8 +254,7 @@ def _facility_rows(chain: Chain, shares: pd.DataFrame | None = None) -> list[dic
 def _sources_of(request: Request, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     from orechain.interfaces.api.routers.evidence import _sources
 
-    ids = [r.get(k) for r in rows for k in ("capacity_source_id", "source_id")]
-    return _sources(context(request).store, ids)
+    return _sources(request, [r.get(k) for r in rows for k in ("capacity_source_id", "source_id")])
 
 
 @router.get("/analytics/trace", summary="Mine-to-magnet tracing of a consumer's supply: stage shares hosted and "

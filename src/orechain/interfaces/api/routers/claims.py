@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from orechain.claims import ledger
 from orechain.claims.grading import LADDER
 from orechain.evidence.store import Store
-from orechain.interfaces.api.common import context, detail, listing, page_response
+from orechain.interfaces.api.common import detail, listing, page_response, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
 from orechain.interfaces.api.paging import Fmt, ListBody, Page, negotiate, page_params
 from orechain.interfaces.output import records
@@ -43,8 +43,12 @@ def _graded(store: Store) -> pd.DataFrame:
     return df[[c for c in CLAIM_COLUMNS if c in df.columns]]
 
 
-def _document_id(store: Store, value: str) -> str:
-    docs = ledger.documents_frame(store)
+def _subjects(store: Store) -> pd.DataFrame:
+    return ledger.compare(_graded(store))
+
+
+def _document_id(request: Request, value: str) -> str:
+    docs = read(request, ledger.documents_frame)
     hit = docs[(docs["id"] == value) | (docs["name"] == value)]
     if hit.empty:
         raise ApiError(422, f"unknown document {value!r} (an id or file name from /documents)",
@@ -71,12 +75,11 @@ async def list_claims(
         raise ApiError(422, f"unknown ladder rung {ladder!r}", details={"field": "ladder", "known": list(LADDER)})
 
     def build() -> pd.DataFrame:
-        store = context(request).store
-        df = _graded(store)
+        df = read(request, _graded)
         if subject is not None:
             df = df[df["subject"] == subject]
         if document is not None:
-            df = df[df["document"] == _document_id(store, document)]
+            df = df[df["document"] == _document_id(request, document)]
         if ladder is not None:
             df = df[df["ladder"] == ladder]
         if plausibility is not None:
@@ -90,7 +93,7 @@ async def list_claims(
 @router.get("/claims/subjects", response_model=ListBody,
             summary="One row per subject: claims, documents, and whether they agree, hedge or contradict")
 async def list_subjects(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: ledger.compare(_graded(context(request).store)))
+    return await listing(request, page, lambda: read(request, _subjects))
 
 
 @router.get("/claims/evidence", response_model=ListBody,
@@ -99,32 +102,31 @@ async def list_evidence(
     request: Request, page: PageDep,
     claim: Annotated[str | None, Query(max_length=200, description="one claim's id")] = None,
 ) -> Response:
-    return await listing(request, page, lambda: ledger.evidence_links(context(request).store, claim))
+    return await listing(request, page, lambda: read(request, ledger.evidence_links, claim))
 
 
 @router.get("/claims/{claim_id}", summary="One claim: its sentence, document, grade and the evidence it was "
                                           "compared with, with every source")
 async def get_claim(request: Request, claim_id: IdPath) -> Response:
     def build() -> dict[str, Any]:
-        store = context(request).store
-        df = _graded(store)
+        df = read(request, _graded)
         hit = df[df["id"] == claim_id]
         if hit.empty:
             raise ApiError(404, f"no claim with id {claim_id!r}", details={"id": claim_id})
         claim = records(hit)[0]
-        doc = records(ledger.documents_frame(store, claim["document"]))[0]
-        links = ledger.evidence_links(store, claim_id)
+        doc = records(read(request, ledger.documents_frame, claim["document"]))[0]
+        links = read(request, ledger.evidence_links, claim_id)
         same = df[(df["subject"] == claim["subject"]) & (df["id"] != claim_id)]
         return {"claim": claim, "document": doc, "evidence": records(links),
                 "same_subject": records(same[["id", "doc", "text", "value", "unit", "qualifier", "publisher"]]),
-                "sources": _sources(store, links["source_id"])}
+                "sources": _sources(request, links["source_id"])}
     return await detail(request, build)
 
 
-def _sources(store: Store, ids: Any) -> dict[str, dict[str, Any]]:
+def _sources(request: Request, ids: Any) -> dict[str, dict[str, Any]]:
     from orechain.interfaces.api.routers.evidence import _sources as sources
 
-    return sources(store, ids)
+    return sources(request, ids)
 
 
 @router.get("/conflicts", response_model=ListBody,
@@ -140,7 +142,7 @@ async def list_conflicts(
     fmt = negotiate(request)
 
     def build() -> tuple[pd.DataFrame, pd.DataFrame]:
-        df = ledger.conflicts(_graded(context(request).store), include_hedged=include_hedged)
+        df = ledger.conflicts(read(request, _graded), include_hedged=include_hedged)
         return ledger.compare(df), df
 
     return await page_response(request, page, fmt, build, _conflict_rows)
@@ -159,28 +161,27 @@ def _conflict_rows(summary: pd.DataFrame, claims: pd.DataFrame, fmt: Fmt) -> tup
 
 @router.get("/documents", response_model=ListBody, summary="Ingested articles (without their text)")
 async def list_documents(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: ledger.documents_frame(context(request).store))
+    return await listing(request, page, lambda: read(request, ledger.documents_frame))
 
 
 @router.get("/documents/{document_id}", summary="One article: its repaired text (claim offsets point into it) and "
                                                 "its claims")
 async def get_document(request: Request, document_id: IdPath) -> Response:
     def build() -> dict[str, Any]:
-        store = context(request).store
-        doc = ledger.documents_frame(store, document_id, text=True)
+        doc = read(request, ledger.documents_frame, document_id, text=True)
         if doc.empty:
             raise ApiError(404, f"no document with id {document_id!r}", details={"id": document_id})
         out = records(doc)[0]
         out["text"] = out.pop("repaired_text")
-        df = _graded(store)
+        df = read(request, _graded)
         mine = df[df["document"] == document_id].sort_values("start")
         summary = ledger.compare(df)
         status = dict(zip(summary["subject"], summary["status"], strict=True))
         claims = records(mine.drop(columns=["sentence"]))
         for c in claims:
             c["subject_status"] = status.get(c["subject"])
-        links = ledger.evidence_links(store)
+        links = read(request, ledger.evidence_links)
         links = links[links["claim"].isin(mine["id"])]
         return {"document": out, "claims": claims, "evidence": records(links),
-                "sources": _sources(store, links["source_id"])}
+                "sources": _sources(request, links["source_id"])}
     return await detail(request, build)

@@ -13,8 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from orechain.evidence import queries
 from orechain.evidence.model import Stage, Status
 from orechain.evidence.names import UnknownName, countries, resolve_country
-from orechain.evidence.store import Store
-from orechain.interfaces.api.common import context, detail, listing
+from orechain.interfaces.api.common import detail, listing, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
 from orechain.interfaces.api.paging import ListBody, Page, page_params
 from orechain.interfaces.output import records
@@ -42,10 +41,10 @@ def _country(value: str | None, field: str = "country") -> str | None:
         raise ApiError(422, str(exc), details={"field": field, "suggestions": exc.suggestions}) from None
 
 
-def _commodity(store: Store, value: str | None) -> str | None:
+def _commodity(request: Request, value: str | None) -> str | None:
     if value is None:
         return None
-    known = set(queries.commodities(store)["id"])
+    known = set(read(request, queries.commodities)["id"])
     if value not in known:
         raise ApiError(422, f"unknown commodity {value!r}", details={"field": "commodity", "known": sorted(known)})
     return value
@@ -76,9 +75,9 @@ def _one(df: pd.DataFrame, col: str, value: str, what: str) -> dict[str, Any]:
     return records(hit.head(1))[0]
 
 
-def _sources(store: Store, ids: Iterable[Any]) -> dict[str, dict[str, Any]]:
+def _sources(request: Request, ids: Iterable[Any]) -> dict[str, dict[str, Any]]:
     wanted = {str(i) for i in ids if i is not None and i == i}
-    df = queries.sources(store)
+    df = read(request, queries.sources)
     return {r["id"]: r for r in records(df[df["id"].isin(wanted)])}
 
 
@@ -99,26 +98,25 @@ async def get_country(request: Request, code: IdPath) -> Response:
         cc = _country(code, "code")
         if cc is None:  # pragma: no cover - _country returns a code for a non-None value
             raise ApiError(404, f"no country {code!r}")
-        store = context(request).store
         country = _one(_countries_frame(), "code", cc, "country")
-        fac = queries.facilities(store, country=cc)
-        org = queries.organisations(store)
+        fac = read(request, queries.facilities, country=cc)
+        org = read(request, queries.organisations)
         org = org[org["country"] == cc]
         return {"country": country,
                 "facilities": records(fac[["id", "name", "stage", "commodity", "status", "source_id"]]),
                 "organisations": records(org[["id", "name", "kind", "source_id"]]),
-                "sources": _sources(store, [*fac["source_id"], *org["source_id"]])}
+                "sources": _sources(request, [*fac["source_id"], *org["source_id"]])}
     return await detail(request, build)
 
 
 @router.get("/commodities", response_model=ListBody, responses=_CSV, summary="Commodities")
 async def list_commodities(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: queries.commodities(context(request).store))
+    return await listing(request, page, lambda: read(request, queries.commodities))
 
 
 @router.get("/forms", response_model=ListBody, responses=_CSV, summary="Forms of each commodity along the chain")
 async def list_forms(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: queries.forms(context(request).store))
+    return await listing(request, page, lambda: read(request, queries.forms))
 
 
 # --- organisations -----------------------------------------------------------------------------------
@@ -129,7 +127,7 @@ async def list_organisations(
     kind: Annotated[str | None, Query(description="company, state_body, ...")] = None,
 ) -> Response:
     def build() -> pd.DataFrame:
-        df = queries.organisations(context(request).store)
+        df = read(request, queries.organisations)
         cc = _country(country)
         if cc is not None:
             df = df[df["country"] == cc]
@@ -142,11 +140,10 @@ async def list_organisations(
 @router.get("/organisations/{org_id}", summary="One organisation with its stakes and facilities")
 async def get_organisation(request: Request, org_id: IdPath) -> Response:
     def build() -> dict[str, Any]:
-        store = context(request).store
-        org = _one(queries.organisations(store), "id", org_id, "organisation")
-        own = queries.ownership(store)
-        fac = queries.facilities(store)
-        fo = queries.facility_owners(store)
+        org = _one(read(request, queries.organisations), "id", org_id, "organisation")
+        own = read(request, queries.ownership)
+        fac = read(request, queries.facilities)
+        fo = read(request, queries.facility_owners)
         owns, owned_by = own[own["owner"] == org_id], own[own["owned"] == org_id]
         stakes = fo[fo["organisation"] == org_id]
         operated = fac[fac["operator"] == org_id]
@@ -155,7 +152,7 @@ async def get_organisation(request: Request, org_id: IdPath) -> Response:
         return {"organisation": org, "owns": records(owns), "owned_by": records(owned_by),
                 "facility_stakes": records(stakes),
                 "operates": records(operated[["id", "name", "stage", "commodity", "country", "status"]]),
-                "sources": _sources(store, cited)}
+                "sources": _sources(request, cited)}
     return await detail(request, build)
 
 
@@ -171,43 +168,41 @@ async def list_facilities(
                                       examples=["60,23,78,37"])] = None,
 ) -> Response:
     def build() -> pd.DataFrame:
-        store = context(request).store
-        return queries.facilities(store, stage=stage.value if stage else None,
+        return read(request, queries.facilities, stage=stage.value if stage else None,
                                   status=status.value if status else None, country=_country(country),
-                                  commodity=_commodity(store, commodity), bbox=_bbox(bbox))
+                                  commodity=_commodity(request, commodity), bbox=_bbox(bbox))
     return await listing(request, page, build)
 
 
 @router.get("/facilities/{facility_id}", summary="One facility: owners, status history, links, observations")
 async def get_facility(request: Request, facility_id: IdPath) -> Response:
     def build() -> dict[str, Any]:
-        store = context(request).store
-        allf = queries.facilities(store)
+        allf = read(request, queries.facilities)
         fac = _one(allf, "id", facility_id, "facility")
-        fo = queries.facility_owners(store)
+        fo = read(request, queries.facility_owners)
         owners = fo[fo["facility"] == facility_id]
-        orgs = queries.organisations(store).set_index("id")
+        orgs = read(request, queries.organisations).set_index("id")
         owners = owners.assign(name=owners["organisation"].map(orgs["name"]),
                                country=owners["organisation"].map(orgs["country"]))
-        history = queries.facility_status(store, facility_id)
-        ln = queries.links(store)
+        history = read(request, queries.facility_status, facility_id)
+        ln = read(request, queries.links)
         names = allf.set_index("id")["name"]
         up = ln[ln["downstream"] == facility_id].assign(name=lambda d: d["upstream"].map(names))
         down = ln[ln["upstream"] == facility_id].assign(name=lambda d: d["downstream"].map(names))
-        obs = queries.observations(store, commodity=fac["commodity"])
+        obs = read(request, queries.observations, commodity=fac["commodity"])
         obs = obs[obs["facility"] == facility_id]
         operator = records(orgs.loc[[fac["operator"]]].reset_index()) if fac.get("operator") in orgs.index else []
         cited = [fac["source_id"], fac.get("capacity_source_id"), *owners["source_id"], *history["source_id"],
                  *up["source_id"], *down["source_id"], *obs["source_id"], *(o["source_id"] for o in operator)]
         return {"facility": fac, "operator": operator[0] if operator else None, "owners": records(owners),
                 "history": records(history), "upstream": records(up), "downstream": records(down),
-                "observations": records(obs), "sources": _sources(store, cited)}
+                "observations": records(obs), "sources": _sources(request, cited)}
     return await detail(request, build)
 
 
 @router.get("/links", response_model=ListBody, responses=_CSV, summary="Known material links between facilities")
 async def list_links(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: queries.links(context(request).store))
+    return await listing(request, page, lambda: read(request, queries.links))
 
 
 # --- observations ------------------------------------------------------------------------------------
@@ -222,8 +217,7 @@ async def list_observations(
     source: Annotated[str | None, Query(max_length=200, description="source id")] = None,
 ) -> Response:
     def build() -> pd.DataFrame:
-        store = context(request).store
-        return queries.observations(store, metric=metric, commodity=_commodity(store, commodity),
+        return read(request, queries.observations, metric=metric, commodity=_commodity(request, commodity),
                                     country=_country(country), year=year, stage=stage.value if stage else None,
                                     source_id=source)
     return await listing(request, page, build)
@@ -238,10 +232,9 @@ async def list_deals(
         examples=[["PAK", "USA"]])] = None,
 ) -> Response:
     def build() -> pd.DataFrame:
-        store = context(request).store
-        df = queries.deals(store)
+        df = read(request, queries.deals)
         if party_country:
-            parties = queries.deal_parties(store)
+            parties = read(request, queries.deal_parties)
             for value in party_country:
                 cc = _country(value, "party_country")
                 df = df[df["id"].isin(set(parties.loc[parties["country"] == cc, "deal"]))]
@@ -252,49 +245,46 @@ async def list_deals(
 @router.get("/deals/{deal_id}", summary="One deal: parties, phases and dated milestones")
 async def get_deal(request: Request, deal_id: IdPath) -> Response:
     def build() -> dict[str, Any]:
-        store = context(request).store
-        deal = _one(queries.deals(store), "id", deal_id, "deal")
-        parties = queries.deal_parties(store, deal_id)
-        phases = queries.deal_phases(store, deal_id)
-        ms = queries.deal_milestones(store, deal_id)
+        deal = _one(read(request, queries.deals), "id", deal_id, "deal")
+        parties = read(request, queries.deal_parties, deal_id)
+        phases = read(request, queries.deal_phases, deal_id)
+        ms = read(request, queries.deal_milestones, deal_id)
         phase_rows = records(phases)
         for p in phase_rows:
             p["milestones"] = records(ms[ms["seq"] == p["seq"]])
         deal["commodities"] = [c for c in (deal.get("commodities") or "").split("|") if c]
         return {"deal": deal, "parties": records(parties), "phases": phase_rows,
-                "sources": _sources(store, [deal["source_id"], *parties["source_id"], *ms["source_id"]])}
+                "sources": _sources(request, [deal["source_id"], *parties["source_id"], *ms["source_id"]])}
     return await detail(request, build)
 
 
 @router.get("/events", response_model=ListBody, responses=_CSV, summary="Policy events (export controls, ...)")
 async def list_events(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: queries.events(context(request).store))
+    return await listing(request, page, lambda: read(request, queries.events))
 
 
 @router.get("/events/{event_id}", summary="One policy event")
 async def get_event(request: Request, event_id: IdPath) -> Response:
     def build() -> dict[str, Any]:
-        store = context(request).store
-        ev = _one(queries.events(store), "id", event_id, "event")
+        ev = _one(read(request, queries.events), "id", event_id, "event")
         for col in ("commodities", "elements", "forms", "destinations"):
             ev[col] = [c for c in (ev.get(col) or "").split("|") if c]
-        return {"event": ev, "sources": _sources(store, [ev["source_id"]])}
+        return {"event": ev, "sources": _sources(request, [ev["source_id"]])}
     return await detail(request, build)
 
 
 # --- sources -----------------------------------------------------------------------------------------
 @router.get("/sources", response_model=ListBody, responses=_CSV, summary="Sources, with how often each is cited")
 async def list_sources(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: queries.sources(context(request).store))
+    return await listing(request, page, lambda: read(request, queries.sources))
 
 
 @router.get("/sources/{source_id}", summary="One source and the observations and facilities citing it")
 async def get_source(request: Request, source_id: IdPath) -> Response:
     def build() -> dict[str, Any]:
-        store = context(request).store
-        src = _one(queries.sources(store), "id", source_id, "source")
-        obs = queries.observations(store, source_id=source_id)
-        fac = queries.facilities(store)
+        src = _one(read(request, queries.sources), "id", source_id, "source")
+        obs = read(request, queries.observations, source_id=source_id)
+        fac = read(request, queries.facilities)
         fac = fac[(fac["source_id"] == source_id) | (fac["capacity_source_id"] == source_id)]
         return {"source": src,
                 "observations": records(obs.drop(columns=["publisher", "source_title", "source_date"])),

@@ -1,0 +1,61 @@
+"""The frame cache behind the read endpoints: kept until the data changes or a local write, and isolated from
+what a caller does to the frame it gets."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from orechain.interfaces.api.cache import ResponseCache
+
+
+def test_frames_are_kept_until_the_data_changes_or_a_clear() -> None:
+    version = [0]
+    cache = ResponseCache(lambda: version[0], max_entries=8, max_frames=2)
+    calls: list[str] = []
+
+    def build(name: str) -> pd.DataFrame:
+        calls.append(name)
+        return pd.DataFrame({"id": ["a", "b"], "n": [1, 2]})
+
+    first = cache.frame("k", lambda: build("k"))
+    again = cache.frame("k", lambda: build("k"))
+    assert calls == ["k"] and again.equals(first)
+    # what a caller does to its frame does not reach the kept one (copy-on-write)
+    again["extra"] = 1
+    again.loc[0, "n"] = 99
+    third = cache.frame("k", lambda: build("k"))
+    assert list(third.columns) == ["id", "n"] and third["n"].tolist() == [1, 2]
+    version[0] = 1  # the database changed
+    cache.frame("k", lambda: build("k"))
+    assert calls == ["k", "k"]
+    cache.clear()  # a write by this process
+    cache.frame("k", lambda: build("k"))
+    assert calls == ["k", "k", "k"]
+    # bounded: the least recently used frame goes first
+    cache.frame("x", lambda: build("x"))
+    cache.frame("y", lambda: build("y"))
+    cache.frame("k", lambda: build("k"))
+    assert calls[-1] == "k"
+
+
+def test_a_frame_read_across_a_change_is_not_kept() -> None:
+    version = [0]
+    cache = ResponseCache(lambda: version[0], max_frames=4)
+    calls = []
+
+    def build() -> pd.DataFrame:
+        calls.append(1)
+        version[0] += 1  # the data changes while it is read
+        return pd.DataFrame({"n": [len(calls)]})
+
+    cache.frame("k", build)
+    cache.frame("k", build)
+    assert len(calls) == 2
+
+
+def test_frames_off() -> None:
+    cache = ResponseCache(lambda: 0, max_frames=0)
+    calls = []
+    for _ in range(3):
+        cache.frame("k", lambda: calls.append(1) or pd.DataFrame({"n": [1]}))
+    assert len(calls) == 3
