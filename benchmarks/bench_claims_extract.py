@@ -8,7 +8,11 @@ Only the extraction calls are timed (article generation is not). The machine is 
 core is the figure to quote; wall time is printed beside it. ``--against REV`` runs the same articles
 through the package as it was at a git revision, in a subprocess, for a side-by-side ratio.
 
-Run: .venv/bin/python benchmarks/bench_claims_extract.py [--n 10000] [--against 8d0c528 --against-n 1000]
+``--mix real`` builds the articles from real sentences instead (the corpus articles' and the unseen-style
+test sentences), which have more entities and clauses per sentence than the templates.
+
+Run: .venv/bin/python benchmarks/bench_claims_extract.py [--n 10000] [--mix generated|real]
+     [--against 8d0c528 --against-n 1000]
 """
 
 from __future__ import annotations
@@ -72,14 +76,40 @@ def articles(n: int, seed: int = 20251008, length: int = 1000) -> Iterator[str]:
         yield " ".join(parts)
 
 
-def run(n: int) -> dict[str, Any]:
+def real_mix(n: int, seed: int = 5, length: int = 1000) -> Iterator[str]:
+    """``n`` articles of about ``length`` words made of real sentences: every sentence of the three corpus
+    articles (repaired as ingest repairs them) and the unseen-style test sentences, drawn at random."""
+    from orechain.claims.extract import split_sentences
+    from orechain.claims.ingest import read_document
+
+    root = Path(__file__).resolve().parent.parent
+    pool: list[str] = []
+    for p in sorted((root.parent / "shared" / "corpus").glob("*.txt")):
+        text = read_document(p).text
+        pool.extend(text[a:b] for a, b in split_sentences(text))
+    gold = root / "tests" / "claims" / "gold" / "extra_sentences.jsonl"
+    pool.extend(json.loads(line)["sentence"] for line in gold.read_text(encoding="utf-8").splitlines() if line)
+    rng = random.Random(seed)
+    for _ in range(n):
+        parts: list[str] = []
+        words = 0
+        while words < length:
+            s = rng.choice(pool)
+            parts.append(s)
+            words += len(s.split())
+            if rng.random() < 0.15:
+                parts.append("\n")
+        yield " ".join(parts)
+
+
+def run(n: int, mix: str = "generated") -> dict[str, Any]:
     """Extract from ``n`` generated articles; CPU and wall time are summed over the extraction calls only."""
     names = shipped_names()
     extract_claims("Warm-up: Pakistan's minerals are worth $6 trillion.", names)
     rss: list[float] = []
     total_claims = words = 0
     cpu = wall = 0.0
-    for i, text in enumerate(articles(n)):
+    for i, text in enumerate(articles(n) if mix == "generated" else real_mix(n)):
         c0, t0 = time.process_time(), time.perf_counter()
         total_claims += len(extract_claims(text, names))
         cpu += time.process_time() - c0
@@ -91,7 +121,7 @@ def run(n: int) -> dict[str, Any]:
     return {"n": n, "words": words / n, "claims": total_claims, "cpu": cpu, "wall": wall, "rss": rss}
 
 
-def _against(rev: str, n: int) -> dict[str, Any]:
+def _against(rev: str, n: int, mix: str) -> dict[str, Any]:
     """The same run with the package as it was at git revision ``rev`` (in a subprocess, same generator)."""
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,8 +132,8 @@ def _against(rev: str, n: int) -> dict[str, Any]:
         env = {**os.environ, "PYTHONPATH": f"{tmp}/src"}
         code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import orechain, bench_claims_extract as b; "
                 "assert orechain.__file__.startswith(sys.argv[2]), orechain.__file__; "
-                "print(json.dumps(b.run(int(sys.argv[3]))))")
-        out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), tmp, str(n)], env=env,
+                "print(json.dumps(b.run(int(sys.argv[3]), sys.argv[4])))")
+        out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), tmp, str(n), mix], env=env,
                              check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -118,15 +148,19 @@ def _line(label: str, r: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=10_000)
+    ap.add_argument("--mix", choices=["generated", "real"], default="generated",
+                    help="generated: template claim sentences and filler; real: sentences of the corpus articles "
+                         "and the unseen-style test sentences")
     ap.add_argument("--against", metavar="REV", help="also run the extractor as of this git revision (e.g. 8d0c528)")
     ap.add_argument("--against-n", type=int, default=1_000, help="articles for the --against run")
     args = ap.parse_args()
-    r = run(args.n)
+    r = run(args.n, args.mix)
+    print(f"mix: {args.mix}")
     print(_line("this tree", r) + " (target >= 200 per core)")
     print("peak RSS by tenth of the run (MB): " + ", ".join(f"{x:.0f}" for x in r["rss"]))
     if args.against:
-        now = run(args.against_n) if args.against_n != args.n else r
-        old = _against(args.against, args.against_n)
+        now = run(args.against_n, args.mix) if args.against_n != args.n else r
+        old = _against(args.against, args.against_n, args.mix)
         print(_line("this tree", now))
         print(_line(f"at {args.against}", old))
         ratio = (float(old["cpu"]) / float(old["n"])) / (float(now["cpu"]) / float(now["n"]))

@@ -80,6 +80,7 @@ class NameTable:
     """Finds entity mentions by their variants: longest match wins; short or acronym variants match case."""
 
     def __init__(self, entries: Iterable[tuple[str, Entity]]) -> None:
+        # first token (lower case) -> (tokens, lower-case tokens, variant as compared, case-sensitive, entity)
         self._first: dict[str, list[tuple[int, tuple[str, ...], str, bool, Entity]]] = {}
         self._entries: list[tuple[str, Entity]] = []  # as given, for :meth:`with_entities`
         self.entities: dict[tuple[str, str], Entity] = {}
@@ -92,8 +93,10 @@ class NameTable:
             seen.add((variant.lower(), ent.kind))
             self._entries.append((variant, ent))
             self.entities[(ent.kind, ent.id)] = ent
+            cs = _case_sensitive(variant)
+            squeezed = _squeeze(variant)
             self._first.setdefault(toks[0].lower(), []).append(
-                (len(toks), tuple(t.lower() for t in toks), _squeeze(variant), _case_sensitive(variant), ent))
+                (len(toks), tuple(t.lower() for t in toks), squeezed if cs else squeezed.lower(), cs, ent))
         for lst in self._first.values():
             lst.sort(key=lambda t: -t[0])
 
@@ -119,8 +122,8 @@ class NameTable:
                 if i + n > ntok or (n > 1 and tuple(lows[i:i + n]) != vtoks):
                     continue
                 start, end = offs[2 * i + 1], offs[2 * (i + n)]
-                span = _squeeze(text[start:end])
-                if (span == variant) if cs else (span.lower() == variant.lower()):
+                span = parts[2 * i + 1] if n == 1 else _squeeze(text[start:end])  # a token needs no squeezing
+                if span == variant if cs else span.lower() == variant:
                     out.append(Mention(start, end, ent))
                     free = i + n
                     break
