@@ -1,7 +1,8 @@
 """Dashboard first load on loopback: real headless Chromium (Debian /usr/bin/chromium, via Playwright)
 against a real uvicorn serving the shipped evidence base. Each run is a fresh browser context (empty
 cache). Reported per page: the navigation timing's loadEventEnd, and the time until the page has drawn
-its data (``document.body.dataset.ready``). Target: first load of the corridor map under 2 s.
+its data (``document.body.dataset.ready``). The claims ledger shows the two fake test articles
+(tests/api/fixtures/claims), ingested for the run. Target: first load of every page under 2 s.
 
     .venv/bin/python benchmarks/bench_api_dashboard.py [--runs 10]
 """
@@ -16,11 +17,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_api import start
+from bench_api import SERVER, start
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PAGES = ["/map", "/deals/ussm-fwo-2025", "/deals", "/sources"]
+PAGES = ["/map", "/sankey", "/claims", "/deals/ussm-fwo-2025", "/deals", "/sources"]
+CLAIMS = Path(__file__).parents[1] / "tests" / "api" / "fixtures" / "claims"
 
 
 def main() -> None:
@@ -37,7 +39,10 @@ def main() -> None:
         db = Path(tmp) / "bench.db"
         with Store.open(db) as store:
             load_into(store)
-        proc, base = start(db, 2048)
+            from orechain.claims.ingest import ingest_paths
+
+            list(ingest_paths(store, [CLAIMS]))
+        proc, base = start([SERVER, str(db), "2048", "256"])
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
@@ -64,8 +69,9 @@ def main() -> None:
     for path, (load, ready) in results.items():
         print(f"{path:24} {statistics.median(load):10.0f}ms {max(load):7.0f}ms {statistics.median(ready):11.0f}ms "
               f"{max(ready):8.0f}ms")
-    worst = max(results["/map"][1])
-    print(f"target: corridor map drawn in under 2 s: {'meets' if worst < 2000 else 'MISSES'} (worst {worst:.0f} ms)")
+    worst, where = max((max(ready), path) for path, (_, ready) in results.items())
+    print(f"target: every page drawn in under 2 s: {'meets' if worst < 2000 else 'MISSES'} "
+          f"(worst {worst:.0f} ms, {where})")
 
 
 if __name__ == "__main__":

@@ -176,6 +176,8 @@ Commodity = Annotated[str, Query(max_length=80, description="commodity id")]
 Consumer = Annotated[str, Query(max_length=80, description="consumer country (ISO3 or name) or country group")]
 Year = Annotated[int | None, Query(ge=1900, le=2200, description="facilities producing at the end of this year "
                                    "(by their dated status history); default: current status")]
+Demand = Annotated[float | None, Query(gt=0, description="the consumer's demand on the network's basis "
+                                      "(its own final-stage plants serve it first)")]
 Include = Annotated[list[str] | None, Query(max_length=50, description="facility ids to add whatever their status "
                                             "(e.g. announced projects); repeatable")]
 
@@ -261,9 +263,7 @@ def _sources_of(request: Request, rows: list[dict[str, Any]]) -> dict[str, dict[
                                         "controlled by each country, path shares, bottleneck")
 async def get_trace(request: Request, commodity: Commodity = "rare-earths", consumer: Consumer = "USA",
                     year: Year = None, include: Include = None,
-                    demand: Annotated[float | None, Query(gt=0, description="the consumer's demand on the "
-                                                          "network's basis (domestic final stage first)")] = None,
-                    ) -> Response:
+                    demand: Demand = None) -> Response:
     """The maths are :func:`orechain.analytics.network.trace`. Shares are model results over the facilities'
     sourced capacities (``facilities`` lists each with its ``capacity_source_id``; ``sources`` describes them)."""
     def build() -> dict[str, Any]:
@@ -354,9 +354,7 @@ def sankey_links(path_shares: pd.DataFrame, facilities: pd.DataFrame, stages: Se
                                          "(for the Sankey chart)")
 async def get_sankey(request: Request, commodity: Commodity = "rare-earths", consumer: Consumer = "USA",
                      year: Year = None, include: Include = None,
-                     demand: Annotated[float | None, Query(gt=0, description="the consumer's demand on the "
-                                                           "network's basis (domestic final stage first)")] = None,
-                     ) -> Response:
+                     demand: Demand = None) -> Response:
     """Nodes are (stage, controlling country); a link's ``share`` is the part of the consumer's supply that flows
     from one to the other: :func:`orechain.analytics.network.trace`'s path shares, traced facility by facility
     and summed by controlling country; ``stage_shares`` are the ordinary trace's (hosted and controlled). Each
