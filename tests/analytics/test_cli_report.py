@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -58,3 +60,54 @@ def test_dependency_section(db: Path) -> None:
     assert (cap["independent_capacity"] > 0).all()
     assert (cap["upper_bound_unknown_capacities_unlimited"] >= cap["independent_capacity"]).all()
     json.dumps(s.charts[0].option)
+
+
+def _capacity_shares(db: Path) -> pd.DataFrame:
+    from orechain.analytics import inputs
+    from orechain.analytics.network import build_network, capacity_shares
+    from orechain.evidence import queries
+
+    store = Store.open(db)
+    net = build_network(inputs.facility_frame(store, "rare-earths"), queries.links(store), commodity="rare-earths")
+    return capacity_shares(net).set_index(["stage", "country"])
+
+
+def test_risk_hhi_by_controller_at_a_stage_uses_the_common_basis(db: Path) -> None:
+    r = CliRunner().invoke(app, ["risk", "hhi", "--db", str(db), "--by", "controller", "--stage", "separation",
+                                 "-c", "rare-earths", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(r.stdout)
+    assert row["stage"] == "separation" and row["unit"] == "t NdPr oxide eq/yr" and row["leader"] == "CHN"
+    net = _capacity_shares(db)
+    assert row["leader_share"] == pytest.approx(net.loc[("separation", "CHN"), "controlled_share"])
+    assert row["total"] == pytest.approx(69_800)  # docs/validation.md: 50,800 of 69,800 t NdPr eq
+    # what is left out is said, with the reason: no capacity, no NdPr (factor 0), members of China's aggregate
+    assert "no capacity recorded (1): shin-etsu-takefu-separation" in r.stderr
+    assert "conversion factor 0 (1): lynas-kuantan-heavy" in r.stderr
+    assert "cn-ree-separation-aggregate" in r.stderr and "cnre-baotou-separation" in r.stderr
+    assert row["left_out"] == 2 and row["aggregated"] == 3
+
+
+def test_risk_hhi_by_host_at_a_stage_and_every_stage_by_controller(db: Path) -> None:
+    r = CliRunner().invoke(app, ["risk", "hhi", "--db", str(db), "--by", "host", "--stage", "magnet", "--format",
+                                 "json"])
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(r.stdout)
+    assert row["leader"] == "CHN"
+    assert row["leader_share"] == pytest.approx(_capacity_shares(db).loc[("magnet", "CHN"), "hosted_share"])
+    r = CliRunner().invoke(app, ["risk", "hhi", "--db", str(db), "--by", "controller", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    stages = [line.split(",")[1] for line in r.stdout.splitlines()[1:]]
+    assert stages == ["mining", "beneficiation", "separation", "metal", "magnet", "recycling"]
+    r = CliRunner().invoke(app, ["risk", "hhi", "--db", str(db), "--by", "controller", "--stage", "separation",
+                                 "--show", "left-out", "--format", "csv"])
+    left = pd.read_csv(io.StringIO(r.stdout)).set_index("id")["reason"]
+    assert left["shin-etsu-takefu-separation"] == "no capacity recorded"
+    assert left["crg-ganzhou-separation"] == "in aggregate cn-ree-separation-aggregate"
+
+
+def test_risk_hhi_capacity_refuses_what_it_cannot_do(db: Path) -> None:
+    r = CliRunner().invoke(app, ["risk", "hhi", "--db", str(db), "--by", "controller", "--stage", "smelting"])
+    assert r.exit_code == 2 and "unknown stage 'smelting'" in r.output
+    r = CliRunner().invoke(app, ["risk", "hhi", "--db", str(db), "--by", "controller", "-y", "2024"])
+    assert r.exit_code == 2 and "--year applies to mine production" in r.output

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from orechain.analytics.errors import AnalyticsInputError
 from orechain.analytics.network import (
     UNIT_FACTORS,
+    basis_factors,
     build_network,
     capacity_shares,
     independent_capacity,
@@ -247,3 +248,39 @@ def test_unknown_capacity_is_reported_with_a_lower_and_an_upper_bound() -> None:
     assert independent_capacity(build_network(allnan, factors=FACTORS)).value_upper == float("inf")
     full = independent_capacity(build_network(TOY, TOY_LINKS, factors=FACTORS))
     assert full.value_upper == full.value and full.missing.empty
+
+
+def test_stage_capacities_converts_and_lists_what_it_leaves_out() -> None:
+    from orechain.analytics.network import stage_capacities
+
+    f = pd.DataFrame([
+        {"id": "a", "stage": "separation", "country": "CHN", "controller": "CHN", "capacity": 100.0,
+         "capacity_unit": "t REO/yr"},
+        {"id": "b", "stage": "separation", "country": "MYS", "controller": "AUS", "capacity": 10.0,
+         "capacity_unit": "t NdPr oxide/yr"},
+        {"id": "c", "stage": "separation", "country": "JPN", "controller": "JPN", "capacity": None,
+         "capacity_unit": None},
+        {"id": "d", "stage": "separation", "country": "FRA", "controller": "BEL", "capacity": 5.0,
+         "capacity_unit": "t bananas/yr"},
+        {"id": "e", "stage": "separation", "country": "MYS", "controller": "AUS", "capacity": 3.0,
+         "capacity_unit": "t SEGH oxide/yr"},
+        {"id": "agg", "stage": "separation", "country": "CHN", "controller": "CHN", "capacity": 50.0,
+         "capacity_unit": "t NdPr oxide/yr"},
+        {"id": "m", "stage": "mining", "country": "USA", "controller": "USA", "capacity": 1.0, "capacity_unit": "t"},
+    ])
+    aggregates = pd.DataFrame({"aggregate": ["agg"], "commodity": ["rare-earths"], "country": ["CHN"],
+                               "stage": ["separation"]})
+    r = stage_capacities(f, commodity="rare-earths", stages=["separation"], aggregates=aggregates)
+    assert r.basis == "t NdPr oxide eq"
+    got = r.capacities.set_index("id")["capacity"].to_dict()
+    assert got == {"agg": pytest.approx(50.0), "b": pytest.approx(10.0)}  # a is a member of agg: not twice
+    left = r.left_out.set_index("id")["reason"].to_dict()
+    assert left["c"] == "no capacity recorded"
+    assert left["d"].startswith("no conversion factor: t bananas/yr at stage separation")
+    assert left["e"].startswith("conversion factor 0")
+    assert set(left) == {"c", "d", "e"}
+    assert r.aggregated["id"].tolist() == ["a"] and "agg" in r.aggregated["reason"].iat[0]
+    # without any factor for the commodity, one shared unit is kept as the basis, and said so
+    same = f[f["id"].isin(["b", "agg"])].assign(stage="mining", capacity_unit="t/yr")
+    r2 = stage_capacities(same, commodity="tungsten", factors=basis_factors("tungsten"))
+    assert r2.capacities["capacity"].sum() == pytest.approx(60.0) and r2.basis.startswith("t (the one unit")

@@ -65,6 +65,7 @@ __all__ = [
     "UNIT_FACTORS",
     "CapacityResult",
     "Network",
+    "StageCapacities",
     "TraceResult",
     "aggregate_facilities",
     "basis_factors",
@@ -74,6 +75,7 @@ __all__ = [
     "independent_capacity",
     "independent_capacity_lp",
     "random_network",
+    "stage_capacities",
     "trace",
 ]
 
@@ -88,6 +90,19 @@ def _unit_key(unit: str) -> str:
         if u.endswith(suffix):
             u = u[: -len(suffix)].strip()
     return u
+
+
+def _lookup_factors(f: pd.DataFrame, factors: pd.DataFrame) -> np.ndarray:
+    """Each facility's factor to the common basis: its own ``basis_factor`` where given, else the factor of its
+    stage and ``capacity_unit`` in ``factors``; NaN where there is neither."""
+    own = pd.to_numeric(f["basis_factor"], errors="coerce").to_numpy(dtype=float) if "basis_factor" in f.columns \
+        else np.full(len(f), np.nan)
+    table = {(str(st), _unit_key(str(un))): float(fa) for st, un, fa in
+             zip(factors["stage"], factors["capacity_unit"], factors["factor"], strict=True)}
+    units = f["capacity_unit"] if "capacity_unit" in f.columns else pd.Series([None] * len(f), index=f.index)
+    looked = np.array([table.get((str(st), _unit_key(un)), np.nan) if isinstance(un, str) else np.nan
+                       for st, un in zip(f["stage"], units, strict=True)], dtype=float)
+    return np.where(np.isnan(own), looked, own)
 
 
 def _shipped_csv(name: str) -> pd.DataFrame:
@@ -209,25 +224,14 @@ def build_network(facilities: pd.DataFrame, links: pd.DataFrame | None = None, *
             f["controller"] = None
     ctrl = f["controller"].astype(object)
     f["controller"] = ctrl.where(ctrl.notna(), f["country"].astype(object))
-    fac_factor = pd.to_numeric(f["basis_factor"], errors="coerce") if "basis_factor" in f.columns else \
-        pd.Series(np.nan, index=f.index)
     if factors is None:
         factors = basis_factors(commodity)
-    table = {(str(st), _unit_key(str(un))): float(fa) for st, un, fa in
-             zip(factors["stage"], factors["capacity_unit"], factors["factor"], strict=True)}
     cap = pd.to_numeric(f["capacity"], errors="coerce")
-    factor = np.full(len(f), np.nan)
-    for i, (stage, unit, c, own) in enumerate(zip(f["stage"], f.get("capacity_unit", pd.Series([None] * len(f))),
-                                                  cap, fac_factor, strict=True)):
-        if not np.isnan(own):
-            factor[i] = own
-        elif pd.isna(c):
-            continue
-        elif not isinstance(unit, str) or (stage, _unit_key(unit)) not in table:
-            problems.append(f"facility {f['id'].iat[i]}: no conversion of {unit!r} at stage {stage} to {basis} "
-                            "(add it to chain_basis.csv or give a basis_factor)")
-        else:
-            factor[i] = table[(stage, _unit_key(unit))]
+    factor = _lookup_factors(f, factors)
+    for i in np.flatnonzero(cap.notna().to_numpy() & np.isnan(factor)).tolist():
+        unit = f["capacity_unit"].iat[i] if "capacity_unit" in f.columns else None
+        problems.append(f"facility {f['id'].iat[i]}: no conversion of {unit!r} at stage "
+                        f"{f['stage'].iat[i]} to {basis} (add it to chain_basis.csv or give a basis_factor)")
     if (cap < 0).any():
         problems += [f"facility {i}: negative capacity" for i in f.loc[cap < 0, "id"]]
     missing = tuple(f.loc[cap.isna(), "id"].astype(str))
@@ -295,6 +299,72 @@ def capacity_shares(net: Network) -> pd.DataFrame:
             rows.append((stage, c, h, h / tot if tot > 0 else np.nan, k, k / tot if tot > 0 else np.nan, unknown))
     return pd.DataFrame(rows, columns=["stage", "country", "hosted_capacity", "hosted_share", "controlled_capacity",
                                        "controlled_share", "without_capacity"])
+
+
+@dataclass(frozen=True)
+class StageCapacities:
+    """Facility capacities on one common basis, for concentration by host or controlling country.
+    ``capacities``: id, stage, host, controller, capacity (basis per year), capacity_native, capacity_unit,
+    factor. ``left_out``: the facilities not counted and why (id, stage, host, controller, capacity_native,
+    capacity_unit, reason): no capacity recorded, no conversion factor for the unit, or a factor of 0 (the
+    facility carries none of the basis). ``aggregated``: plants counted through a national aggregate, not on
+    their own (same columns, the reason names the aggregate). ``basis``: the unit of ``capacity``, per year."""
+
+    capacities: pd.DataFrame
+    left_out: pd.DataFrame
+    aggregated: pd.DataFrame
+    basis: str
+
+
+def stage_capacities(facilities: pd.DataFrame, *, commodity: str | None = None, stages: Sequence[str] | None = None,
+                     factors: pd.DataFrame | None = None, aggregates: pd.DataFrame | None = None) -> StageCapacities:
+    """Capacities of the facilities at ``stages`` (default: every stage of the chain and the recyclers) converted
+    to the common basis of :func:`build_network` (``factors``, default the shipped ones for ``commodity``;
+    a ``basis_factor`` column overrides them), with national aggregates standing for their members as in the
+    network. Unlike :func:`build_network` a unit without a factor is not an error: the facility is listed in
+    ``left_out`` with the reason, as are facilities without a capacity. A commodity with no factors at all
+    whose capacities are all in one unit keeps that unit as its basis (factor 1, stated in ``basis``)."""
+    if factors is None:
+        factors = basis_factors(commodity)
+    stages = list(stages) if stages is not None else [*CHAIN, *SECONDARY]
+    f = facilities[facilities["stage"].isin(stages)].copy()
+    if "controller" not in f.columns:
+        f["controller"] = f["country"]
+    if aggregates is None:
+        aggregates = aggregate_facilities(commodity) if commodity is not None else aggregate_facilities().iloc[:0]
+    problems: list[str] = []
+    f, members = _aggregate(f, aggregates, problems)
+    if problems:
+        raise AnalyticsInputError("capacities", problems)
+    cap = pd.to_numeric(f["capacity"], errors="coerce").to_numpy(dtype=float)
+    if (cap < 0).any():
+        raise AnalyticsInputError("capacities", [f"facility {i}: negative capacity" for i in f.loc[cap < 0, "id"]])
+    units = f["capacity_unit"] if "capacity_unit" in f.columns else pd.Series([None] * len(f), index=f.index)
+    known_units = sorted({_unit_key(u) for u, c in zip(units, cap, strict=True) if isinstance(u, str) and c == c})
+    if len(factors):
+        basis = str(factors["basis"].iloc[0]) if "basis" in factors.columns else "common basis"
+        factor = _lookup_factors(f, factors)
+    elif len(known_units) == 1:
+        basis = f"{known_units[0]} (the one unit of these capacities; no conversion factors for {commodity})"
+        factor = np.where(units.map(lambda u: isinstance(u, str) and _unit_key(u) == known_units[0]), 1.0, np.nan)
+    else:
+        basis = f"no common basis for {commodity}"
+        factor = np.full(len(f), np.nan)
+    reason = np.where(np.isnan(cap), "no capacity recorded",
+                      np.where(np.isnan(factor), "no conversion factor: " + units.fillna("no unit").astype(str)
+                               + " at stage " + f["stage"].astype(str) + " (chain_basis.csv)",
+                               np.where(factor == 0, f"conversion factor 0: no {basis}", "")))
+    keep = reason == ""
+    base = pd.DataFrame({"id": f["id"].to_numpy(), "stage": f["stage"].to_numpy(), "host": f["country"].to_numpy(),
+                         "controller": f["controller"].astype(object).where(f["controller"].notna(),
+                                                                            f["country"]).to_numpy(),
+                         "capacity_native": cap, "capacity_unit": units.to_numpy()})
+    counted = base[keep].assign(capacity=cap[keep] * factor[keep], factor=factor[keep])
+    left = base[~keep].assign(reason=reason[~keep])
+    agg = members.assign(controller=None, reason="in aggregate " + members["aggregate"])
+    cols = ["id", "stage", "host", "controller", "capacity", "capacity_native", "capacity_unit", "factor"]
+    return StageCapacities(counted[cols].reset_index(drop=True), left.reset_index(drop=True),
+                           agg[list(left.columns)].reset_index(drop=True), basis)
 
 
 # --- the flow graph ----------------------------------------------------------------------------------------

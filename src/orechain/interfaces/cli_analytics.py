@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Optional
 
 import pandas as pd
 import typer
 
 from orechain.analytics.errors import AnalyticsInputError
 from orechain.evidence import queries
+from orechain.evidence.store import Store
 from orechain.interfaces.cli import DbOpt, FormatOpt, OutOpt, err, fail, open_store
 from orechain.interfaces.output import Format, emit
 
@@ -19,53 +23,162 @@ CommodityOpt = Annotated[str, typer.Option("--commodity", "-c", help="e.g. rare-
 YearOpt = Annotated[Optional[list[int]], typer.Option("--year", "-y", help="repeatable; default all")]  # noqa: UP045
 
 
+class HhiBy(StrEnum):
+    host = "host"
+    controller = "controller"
+
+
+class HhiShow(StrEnum):
+    concentration = "concentration"
+    shares = "shares"
+    left_out = "left-out"
+
+
+AllColumnsOpt = Annotated[bool, typer.Option("--all-columns", help="table format: every column (csv, json and "
+                                             "excel always have every column)")]
+
+# the columns a terminal table shows by default (chosen to fit 100 columns); the rest with --all-columns
+_HHI_PRODUCTION_COLS = ("source_id", "year", "total", "hhi_10000", "top3", "top3_share", "leader_share", "gw_hhi")
+_HHI_CAPACITY_COLS = ("stage", "total", "hhi_10000", "top3", "top3_share", "leader_share", "facilities",
+                      "left_out", "gw_hhi")
+_SHARES_COLS = ("stage", "source_id", "year", "country", "value", "share")
+_LEFT_OUT_COLS = ("id", "stage", "host", "reason")
+
+
+def _emit(df: pd.DataFrame, fmt: Format, out_path: Path | None, title: str, table_columns: Sequence[str],
+          all_columns: bool) -> None:
+    """``emit``, with a terminal table cut down to ``table_columns`` unless --all-columns (said on stderr)."""
+    if fmt is Format.TABLE and not all_columns:
+        cols = [c for c in table_columns if c in df.columns]
+        hidden = [str(c) for c in df.columns if c not in cols]
+        if hidden:
+            err.print(f"[dim]columns not shown: {', '.join(hidden)} (--all-columns, or --format csv, json or "
+                      "excel)[/dim]")
+        df = df[cols]
+    emit(df, fmt, out_path, title=title)
+
+
 @risk_app.command("hhi")
 def risk_hhi(
     commodity: CommodityOpt = "rare-earths",
     year: YearOpt = None,
-    by: Annotated[str, typer.Option(help="host (production by country) or controller (facility capacity by "
-                                         "controlling country)")] = "host",
-    stage: Annotated[str, typer.Option(help="stage for --by controller")] = "mining",
+    by: Annotated[HhiBy, typer.Option(help="host: by host country; controller: by controlling country "
+                                           "(through ownership)")] = HhiBy.host,
+    stage: Annotated[Optional[str], typer.Option(help="facility capacities at this stage (mining, separation, "  # noqa: UP045
+                                                      "metal, magnet, ...); default with --by controller: every "
+                                                      "stage")] = None,
     top: Annotated[int, typer.Option(help="n of the top-n share")] = 3,
+    show: Annotated[HhiShow, typer.Option(help="concentration per group, each country's share, or the "
+                                               "facilities left out")] = HhiShow.concentration,
+    all_columns: AllColumnsOpt = False,
     db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: OutOpt = None,
 ) -> None:
-    """Concentration per source and year: shares, HHI (0-1 and 0-10,000), top-n share, governance-weighted
-    HHI (when WGI is imported). Each source's figures stay apart.
+    """Concentration: shares, HHI, top-n share, governance-weighted HHI.
 
-    Example: orechain risk hhi --commodity rare-earths --year 2023 --year 2024
+    --by host without --stage: mine production per source and year (each source's figures stay
+    apart). With --stage, or --by controller: capacities of operating and commissioning facilities,
+    converted to the network's common basis (t NdPr oxide eq/yr for rare earths; factors in
+    analytics/data/chain_basis.csv), national aggregates standing for their plants. Facilities
+    without a capacity or a conversion factor are left out and listed (--show left-out).
+    HHI is given 0-1 and 0-10,000; the governance weighting needs WGI (shipped, or imported).
+
+    Examples:
+      orechain risk hhi --commodity rare-earths --year 2023 --year 2024
+      orechain risk hhi --by controller --stage separation -c rare-earths
+      orechain risk hhi --by host --stage magnet -c rare-earths --show shares
     """
     from orechain.analytics import inputs
-    from orechain.analytics.concentration import concentration
+    from orechain.analytics.concentration import concentration, shares
 
     store = open_store(db)
     try:
-        gov = inputs.governance_frame(store)
-        if by == "host":
+        g = inputs.governance_frame(store)
+        gov = g if len(g) else None
+        if by is HhiBy.host and stage is None:
             df = inputs.production_frame(store, commodity)
             if year:
                 df = df[df["year"].isin(year)]
+            if not len(df):
+                raise AnalyticsInputError("hhi", [f"no {commodity} production for the years asked"])
             groups = ["commodity", "stage", "source_id", "year"]
-        elif by == "controller":
-            f = inputs.facility_frame(store, commodity)
-            f = f[(f["stage"] == stage) & f["capacity"].notna()]
-            units = sorted(set(f["capacity_unit"].dropna()))
-            if len(units) > 1:
-                raise AnalyticsInputError("hhi", [f"capacities at stage {stage} are in several units {units}"])
-            if not len(f):
-                raise AnalyticsInputError("hhi", [f"no {commodity} facility at stage {stage} has a capacity"])
-            df = pd.DataFrame({"commodity": commodity, "stage": stage, "basis": "capacity " + units[0],
-                               "country": f["controller"], "value": f["capacity"], "year": 0})
-            groups = ["commodity", "stage", "basis"]
-            err.print(f"[dim]{len(f)} facilities with a capacity; the others have none recorded[/dim]")
-        else:
-            raise AnalyticsInputError("hhi", [f"--by must be host or controller, not {by!r}"])
-        if not len(df):
-            raise AnalyticsInputError("hhi", [f"no {commodity} data for the years asked"])
-        res = concentration(df, by=groups, top_n=top,
-                            governance=gov if gov is not None and len(gov) and by == "host" else None)
+            title = f"{commodity} mine production by host country"
+            if show is HhiShow.left_out:
+                raise AnalyticsInputError("hhi", ["--show left-out applies to facility capacities (--stage or "
+                                                  "--by controller)"])
+            if show is HhiShow.shares:
+                _emit(shares(df, by=groups), fmt, out_path, title, _SHARES_COLS, all_columns)
+                return
+            res = concentration(df, by=groups, top_n=top, governance=gov)
+            _emit(res, fmt, out_path, title, _HHI_PRODUCTION_COLS, all_columns)
+            return
+        if year:
+            raise AnalyticsInputError("hhi", ["--year applies to mine production (--by host without --stage); "
+                                              "facility capacities are current"])
+        df, caps = _capacity_supply(store, commodity, stage, by)
+        title = f"{commodity} capacity ({caps.basis}/yr) by {'host' if by is HhiBy.host else 'controlling'} country"
+        if show is HhiShow.left_out:
+            _emit(pd.concat([caps.left_out, caps.aggregated], ignore_index=True), fmt, out_path,
+                  f"{commodity} facilities not counted on their own", _LEFT_OUT_COLS, all_columns)
+            return
+        if show is HhiShow.shares:
+            _emit(shares(df, by=["commodity", "stage"], denominator="sum").assign(unit=caps.basis + "/yr"), fmt,
+                  out_path, title, _SHARES_COLS, all_columns)
+            return
+        res = _capacity_concentration(df, caps, top, gov)
     except AnalyticsInputError as exc:
         raise fail(exc) from exc
-    emit(res, fmt, out_path, title=f"concentration of {commodity} by {by}")
+    _emit(res, fmt, out_path, title, _HHI_CAPACITY_COLS, all_columns)
+
+
+def _capacity_supply(store: Store, commodity: str, stage: str | None, by: HhiBy) -> tuple[pd.DataFrame, Any]:
+    """Facility capacities on the common basis as a supply frame (country = host or controller); the left-out
+    facilities are listed on stderr."""
+    from orechain.analytics import inputs
+    from orechain.analytics.network import CHAIN, SECONDARY, stage_capacities
+
+    known = [*CHAIN, *SECONDARY]
+    if stage is not None and stage not in known:
+        raise AnalyticsInputError("hhi", [f"unknown stage {stage!r}; known: {', '.join(known)}"])
+    caps = stage_capacities(inputs.facility_frame(store, commodity), commodity=commodity,
+                            stages=[stage] if stage else None)
+    left = caps.left_out
+    for reason, g in left.groupby(left["reason"].str.replace(r":.*", "", regex=True), sort=False):
+        err.print(f"[yellow]left out, {reason}[/yellow] ({len(g)}): {', '.join(g['id'])}")
+    for agg, g in caps.aggregated.groupby("reason", sort=False):
+        err.print(f"counted {agg}, not on their own ({len(g)}): {', '.join(g['id'])}")
+    c = caps.capacities
+    if not len(c):
+        raise AnalyticsInputError("hhi", [f"no {commodity} facility{' at stage ' + stage if stage else ''} has a "
+                                          f"capacity on a common basis ({caps.basis})"])
+    err.print(f"[dim]{len(c)} facilities counted; capacity basis {caps.basis}/yr[/dim]")
+    df = pd.DataFrame({"commodity": commodity, "stage": c["stage"],
+                       "country": c["host"] if by is HhiBy.host else c["controller"], "value": c["capacity"]})
+    return df, caps
+
+
+def _capacity_concentration(df: pd.DataFrame, caps: Any, top: int, gov: pd.DataFrame | None) -> pd.DataFrame:
+    """Concentration of capacity per stage (chain order), with the basis, the facilities counted and left out,
+    and the governance weighting of the newest governance year."""
+    from orechain.analytics.concentration import concentration
+    from orechain.analytics.network import CHAIN, SECONDARY
+
+    groups = ["commodity", "stage"]
+    gyear = None
+    if gov is not None:
+        gyear = int(gov["year"].max())
+        df = df.assign(year=gyear)
+        groups.append("year")
+    res = concentration(df, by=groups, top_n=top, governance=gov, denominator="sum")
+    if gyear is not None:
+        res = res.rename(columns={"year": "governance_year"})
+    res.insert(2, "unit", caps.basis + "/yr")
+    counted = caps.capacities.groupby("stage").size()
+    left = caps.left_out.groupby("stage").size()
+    res["facilities"] = res["stage"].map(counted).fillna(0).astype(int)
+    res["left_out"] = res["stage"].map(left).fillna(0).astype(int)
+    res["aggregated"] = res["stage"].map(caps.aggregated.groupby("stage").size()).fillna(0).astype(int)
+    order = {s: i for i, s in enumerate([*CHAIN, *SECONDARY])}
+    return res.sort_values("stage", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
 @risk_app.command("geopolrisk")
