@@ -97,12 +97,14 @@ def consistency_problems(db: str) -> list[str]:
                 problems.append(f"foreign_key_check: {fk[:5]}")
         if "imports" not in set(conn.dialect.get_table_names(conn)):
             return problems  # killed before the schema was committed: an empty database is consistent
-        imports = conn.execute(select(schema.imports.c.id, schema.imports.c.rows)).all()
-        for import_id, rows in imports:
-            n = conn.execute(select(func.count()).select_from(schema.trade_flows)
-                             .where(schema.trade_flows.c.import_id == import_id)).scalar_one()
-            if n != rows:
-                problems.append(f"import {import_id} records {rows} rows but {n} are stored")
+        present = set(conn.dialect.get_table_names(conn))
+        with_ids = [t for t in schema.metadata.tables.values() if "import_id" in t.c and t.name in present]
+        imports = conn.execute(select(schema.imports.c.id, schema.imports.c.kind, schema.imports.c.added)).all()
+        for import_id, kind, added in imports:
+            n = sum(conn.execute(select(func.count()).select_from(t).where(t.c.import_id == import_id)).scalar_one()
+                    for t in with_ids)
+            if n != added:
+                problems.append(f"{kind} import {import_id} records {added} rows added but {n} are stored")
         orphans = conn.execute(text(
             "SELECT count(*) FROM trade_flows WHERE import_id NOT IN (SELECT id FROM imports)")).scalar_one()
         if orphans:
@@ -126,67 +128,67 @@ class KillTrial:
 
     backend: str
     delay_s: float
-    state_after_kill: str  # "empty", "schema", "shipped", "imported"
+    state_after_kill: str  # "empty", "schema", "shipped records", "shipped", "imported"
     problems: list[str]
-    rerun_ok: bool
-    lost_rows: int  # rows of the file missing after the rerun (must be 0)
-    extra_rows: int  # rows stored more than once after the rerun (must be 0)
+    final_counts: dict[str, int]  # after the rerun: must equal an uninterrupted run's
+    lost_rows: int = 0  # rows of a table fewer than after an uninterrupted run (must be 0)
+    extra_rows: int = 0  # rows of a table more than after an uninterrupted run (must be 0)
 
     @property
     def survived(self) -> bool:
-        return not self.problems and self.rerun_ok and self.lost_rows == 0 and self.extra_rows == 0
+        return not self.problems and self.lost_rows == 0 and self.extra_rows == 0
+
+    def compare(self, reference: dict[str, int]) -> None:
+        diff = {t: self.final_counts.get(t, 0) - n for t, n in reference.items() if self.final_counts.get(t, 0) != n}
+        self.lost_rows = -sum(d for d in diff.values() if d < 0)
+        self.extra_rows = sum(d for d in diff.values() if d > 0)
+        if diff:
+            self.problems.append(f"after the rerun, row counts differ from an uninterrupted run: {diff}")
 
 
-def state_of(db: str, shipped_observations: tuple[int, ...]) -> tuple[str, list[str]]:
-    """Where a killed run got to, and any sign of a partial shipped-data load.
-
-    ``shipped_observations``: the shipped observation count just before and just after the trial (the
-    shipped files sit in a working tree that others may be editing).
-    """
+def state_of(db: str) -> str:
+    """How far a killed run got (each step is its own transaction)."""
     with Store.open(db, migrate=False) as store:
         if store.revision() is None:
-            return "empty", []
+            return "empty"
         counts = store.counts()
-    problems = []
-    if counts.get("sources", 0) and counts.get("observations", 0) not in shipped_observations:
-        problems.append(f"partial shipped load: {counts.get('observations')} observations, "
-                        f"expected one of {shipped_observations}")
-    if counts.get("imports", 0):
-        return "imported", problems
-    return ("shipped" if counts.get("sources", 0) else "schema"), problems
+    if counts.get("trade_flows", 0):
+        return "imported"
+    if counts.get("governance", 0):
+        return "shipped"
+    return "shipped records" if counts.get("sources", 0) else "schema"
 
 
-def kill_trial(backend: str, db: str, file: Path, rows: int, delay_s: float, barrier: Path) -> KillTrial:
-    """Import ``file`` into ``db`` in a worker, SIGKILL it ``delay_s`` after it starts work, check, rerun, check."""
-    before = shipped_observation_count()
+def kill_trial(backend: str, db: str, file: Path, delay_s: float, barrier: Path) -> KillTrial:
+    """Import ``file`` into ``db`` in a worker, SIGKILL it ``delay_s`` after it starts work, check, rerun, check.
+
+    The caller compares ``final_counts`` with an uninterrupted run (:meth:`KillTrial.compare`).
+    """
     (proc,) = start_together([("import", db, str(file))], barrier)
     time.sleep(delay_s)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     problems = consistency_problems(db)
-    state, partial = state_of(db, (before, shipped_observation_count()))
-    problems += partial
+    state = state_of(db)
     ((rc, _, err),) = wait_all([worker("import", db, str(file))])
     if rc != 0:
         problems.append(f"rerun failed (exit {rc}): {err.strip()[-500:]}")
     problems += [f"after rerun: {p}" for p in consistency_problems(db)]
-    counts = table_counts(db)
-    stored = counts.get("trade_flows", 0)
-    return KillTrial(backend, delay_s, state, problems, rc == 0 and counts.get("imports") == 1,
-                     max(0, rows - stored), max(0, stored - rows))
+    return KillTrial(backend, delay_s, state, problems, table_counts(db))
 
 
-def shipped_observation_count() -> int:
-    from orechain.evidence.shipped import load_dataset
-
-    return len(load_dataset().observations)
-
-
-def clean_run_seconds(db: str, file: Path, barrier: Path) -> float:
-    """How long an uninterrupted import of ``file`` into the new database ``db`` takes, from the go signal."""
+def clean_run(db: str, file: Path, barrier: Path) -> tuple[float, dict[str, int]]:
+    """An uninterrupted import of ``file`` into the new database ``db``: seconds from the go signal, and the
+    row counts it leaves."""
     (proc,) = start_together([("import", db, str(file))], barrier)
     t0 = time.monotonic()
     _, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"clean run failed: {err}")
-    return time.monotonic() - t0
+    return time.monotonic() - t0, table_counts(db)
+
+
+def imports_of(db: str, kind: str) -> int:
+    with Store.open(db, migrate=False) as store, store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(schema.imports)
+                                .where(schema.imports.c.kind == kind)).scalar_one())

@@ -56,7 +56,7 @@ def open_store(db: str | None) -> Store:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     counts = store.counts()
-    if counts.get("sources", 0) == 0:
+    if counts.get("sources", 0) == 0 or counts.get("governance", 0) == 0:  # also an interrupted first load
         from orechain.evidence.shipped import load_shipped
 
         err.print(f"[dim]new database at {store.display_url}: loading the shipped evidence base[/dim]")
