@@ -21,7 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from reliability_tools import KillTrial, clean_run, kill_trial, write_trade_file
+from reliability_tools import KillTrial, clean_run, kill_trial, table_counts, wait_all, worker, write_trade_file
+
+from orechain.evidence.shipped import load_into
+from orechain.evidence.store import Store
 
 ROWS = 30_000
 
@@ -74,3 +77,14 @@ def test_kill9_during_import_many(backend: str, new_db: Callable[[], str], tmp_p
     trials = run_trials(backend, new_db, tmp_path, trade_file, n=n, seed=2)
     print("\n" + summary(trials))
     check(trials)
+
+
+def test_next_command_completes_an_interrupted_first_load(fresh_db: str, tmp_path: Path, trade_file: Path) -> None:
+    """The kill point between the first load's two transactions (records committed, WGI table not), made
+    deterministic: the next command must load what is missing."""
+    with Store.open(fresh_db) as store:
+        load_into(store)  # the records' transaction only, as if killed right after it
+        assert store.counts()["governance"] == 0
+    ((rc, _, err),) = wait_all([worker("import", fresh_db, str(trade_file))])
+    assert rc == 0, err
+    assert table_counts(fresh_db)["governance"] > 0
