@@ -16,8 +16,8 @@ from orechain.analytics.errors import AnalyticsInputError
 from orechain.evidence import queries
 from orechain.evidence.store import Store
 
-__all__ = ["facility_frame", "governance_frame", "hs_codes", "importer_groups", "oecd_members", "production_frame",
-           "trade_frame"]
+__all__ = ["choose_governance_source", "facility_frame", "governance_frame", "governance_sources", "hs_codes",
+           "importer_groups", "oecd_members", "order_governance_sources", "production_frame", "trade_frame"]
 
 PRODUCING = ("commissioning", "operating")
 
@@ -28,26 +28,76 @@ def hs_codes() -> pd.DataFrame:
     return pd.DataFrame(list(csv.DictReader(io.StringIO(text))))
 
 
-def production_frame(store: Store, commodity: str | None = None, *, source_id: str | None = None) -> pd.DataFrame:
+def production_frame(store: Store, commodity: str | None = None, *, source_id: str | None = None,
+                     with_missing: bool = False) -> pd.DataFrame:
     """Mine production observations as a supply frame: commodity, stage, year, country, value, unit,
-    source_id, quality. Every source stays its own rows: group by ``source_id`` (or pass one) rather than
-    mixing vintages that disagree."""
+    source_id, source_date, quality, value_text. Every source stays its own rows: group by ``source_id`` (or
+    pass one) rather than mixing vintages that disagree. Rows without a value (withheld, "W") are left out
+    unless ``with_missing``: then they are kept with a NaN value, for the caller to report."""
     df = queries.production(store, commodity=commodity)
-    df = df[df["value"].notna()]
+    if not with_missing:
+        df = df[df["value"].notna()]
     if source_id is not None:
         df = df[df["source_id"] == source_id]
     out = pd.DataFrame({"commodity": df["commodity"], "stage": "mining", "year": df["year"].astype(int),
                         "country": df["country"], "value": df["value"].astype(float), "unit": df["unit"],
-                        "source_id": df["source_id"], "quality": df["quality"]})
+                        "source_id": df["source_id"], "source_date": df["source_date"], "quality": df["quality"],
+                        "value_text": df["value_text"]})
     return out.reset_index(drop=True)
 
 
-def governance_frame(store: Store) -> pd.DataFrame:
-    """WGI Political Stability from the store: country, year, estimate, risk (0-1, see
-    :func:`normalise_governance`). Empty when no WGI file has been imported."""
-    g = queries.governance(store)
+def governance_sources(store: Store, indicator: str = "PV.EST") -> pd.DataFrame:
+    """The governance vintages in the store, newest first (see :func:`newest_governance_source`): source_id,
+    first_year, last_year, countries, rows, import_id (of its latest import)."""
+    return _vintages(queries.governance(store, indicator))
+
+
+def _vintages(g: pd.DataFrame) -> pd.DataFrame:
+    cols = ["source_id", "first_year", "last_year", "countries", "rows", "import_id"]
+    if not len(g):
+        return pd.DataFrame(columns=cols)
+    out = g.groupby("source_id").agg(first_year=("year", "min"), last_year=("year", "max"),
+                                     countries=("country", "nunique"), rows=("year", "size"),
+                                     import_id=("import_id", "max")).reset_index()
+    return order_governance_sources(out)[cols]
+
+
+def order_governance_sources(sources: pd.DataFrame) -> pd.DataFrame:
+    """Newest first: the vintage whose data reach the latest year; between vintages that reach the same year,
+    the one imported last (highest import id), then the higher source id."""
+    return sources.sort_values(["last_year", "import_id", "source_id"], ascending=False,
+                               na_position="last").reset_index(drop=True)
+
+
+def choose_governance_source(sources: pd.DataFrame, source_id: str | None = None) -> str:
+    """``source_id`` when the store holds it, else (``None``) the newest vintage of ``sources`` (ordered by
+    :func:`order_governance_sources`). Raises when there is none or ``source_id`` is unknown, naming those held."""
+    held = list(order_governance_sources(sources)["source_id"]) if len(sources) else []
+    if not held:
+        raise AnalyticsInputError("governance", ["no governance data: import WGI first (orechain data import wgi "
+                                                 "FILE; orechain db init loads the shipped table)"])
+    if source_id is None:
+        return str(held[0])
+    if source_id not in held:
+        raise AnalyticsInputError("governance", [f"no governance vintage {source_id!r}; the store holds: "
+                                                 + ", ".join(map(str, held))])
+    return source_id
+
+
+def governance_frame(store: Store, source_id: str | None = None, *, indicator: str = "PV.EST") -> pd.DataFrame:
+    """WGI Political Stability of one vintage (``source_id``; default the newest, see
+    :func:`order_governance_sources`): country, year, estimate, risk (0-1, see :func:`normalise_governance`),
+    source_id. Vintages are never mixed. Empty when no WGI file has been imported and none is asked for."""
+    g = queries.governance(store, indicator)
+    if not len(g) and source_id is None:
+        return pd.DataFrame({"country": pd.Series(dtype=object), "year": pd.Series(dtype=int),
+                             "estimate": pd.Series(dtype=float), "risk": pd.Series(dtype=float),
+                             "source_id": pd.Series(dtype=object)})
+    chosen = choose_governance_source(_vintages(g), source_id)
+    g = g[g["source_id"] == chosen]
     return pd.DataFrame({"country": g["country"], "year": g["year"].astype(int), "estimate": g["estimate"],
-                         "risk": normalise_governance(g["estimate"].to_numpy(dtype=float))})
+                         "risk": normalise_governance(g["estimate"].to_numpy(dtype=float)),
+                         "source_id": g["source_id"]}).reset_index(drop=True)
 
 
 def trade_frame(store: Store, materials: Sequence[str], years: Sequence[int] | None = None) -> pd.DataFrame:

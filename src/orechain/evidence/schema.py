@@ -261,6 +261,6 @@ governance = Table(
     Column("year", Integer, primary_key=True),
     Column("estimate", Float),
     Column("std_err", Float),
-    Column("source_id", String(80), ForeignKey("sources.id"), nullable=False),
+    Column("source_id", String(80), ForeignKey("sources.id"), primary_key=True),  # vintages stay apart
     Column("import_id", Integer, ForeignKey("imports.id")),
 )

@@ -34,6 +34,10 @@ class HhiShow(StrEnum):
     left_out = "left-out"
 
 
+REFERENCE_YEARS = (2017, 2018, 2019, 2020, 2021)
+GovernanceOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--governance", help="governance (WGI) vintage: its source id (orechain data sources); default: the newest, "
+                         "whose data reach the latest year")]
 AllColumnsOpt = Annotated[bool, typer.Option("--all-columns", help="table format: every column (csv, json and "
                                              "excel always have every column)")]
 
@@ -58,6 +62,23 @@ def _emit(df: pd.DataFrame, fmt: Format, out_path: Path | None, title: str, tabl
     emit(df, fmt, out_path, title=title)
 
 
+def _governance(store: Store, source_id: str | None, *, required: bool) -> pd.DataFrame | None:
+    """One governance vintage (never mixed), said on stderr with the others held; ``None`` when the store has
+    none and none is required or asked for."""
+    from orechain.analytics import inputs
+
+    held = inputs.governance_sources(store)
+    if not len(held) and not required and source_id is None:
+        err.print("[dim]no governance data: no governance-weighted HHI (orechain data import wgi FILE)[/dim]")
+        return None
+    gov = inputs.governance_frame(store, source_id)
+    chosen = str(gov["source_id"].iat[0]) if len(gov) else str(source_id)
+    others = [str(x) for x in held["source_id"] if x != chosen]
+    err.print(f"governance: WGI political stability from {chosen}" + (" (asked for)" if source_id else " (the newest)")
+              + (f"; also held: {', '.join(others)} (--governance to choose)" if others else ""))
+    return gov
+
+
 @risk_app.command("hhi")
 def risk_hhi(
     commodity: CommodityOpt = "rare-earths",
@@ -70,6 +91,7 @@ def risk_hhi(
     top: Annotated[int, typer.Option(help="n of the top-n share")] = 3,
     show: Annotated[HhiShow, typer.Option(help="concentration per group, each country's share, or the "
                                                "facilities left out")] = HhiShow.concentration,
+    governance: GovernanceOpt = None,
     all_columns: AllColumnsOpt = False,
     db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: OutOpt = None,
 ) -> None:
@@ -92,12 +114,12 @@ def risk_hhi(
 
     store = open_store(db)
     try:
-        g = inputs.governance_frame(store)
-        gov = g if len(g) else None
+        gov = _governance(store, governance, required=False)
         if by is HhiBy.host and stage is None:
-            df = inputs.production_frame(store, commodity)
+            df = inputs.production_frame(store, commodity, with_missing=True)
             if year:
                 df = df[df["year"].isin(year)]
+            df = _without_missing(df)
             if not len(df):
                 raise AnalyticsInputError("hhi", [f"no {commodity} production for the years asked"])
             groups = ["commodity", "stage", "source_id", "year"]
@@ -108,7 +130,7 @@ def risk_hhi(
             if show is HhiShow.shares:
                 _emit(shares(df, by=groups), fmt, out_path, title, _SHARES_COLS, all_columns)
                 return
-            res = concentration(df, by=groups, top_n=top, governance=gov)
+            res = _with_governance_source(concentration(df, by=groups, top_n=top, governance=gov), gov)
             _emit(res, fmt, out_path, title, _HHI_PRODUCTION_COLS, all_columns)
             return
         if year:
@@ -124,10 +146,17 @@ def risk_hhi(
             _emit(shares(df, by=["commodity", "stage"], denominator="sum").assign(unit=caps.basis + "/yr"), fmt,
                   out_path, title, _SHARES_COLS, all_columns)
             return
-        res = _capacity_concentration(df, caps, top, gov)
+        res = _with_governance_source(_capacity_concentration(df, caps, top, gov), gov)
     except AnalyticsInputError as exc:
         raise fail(exc) from exc
     _emit(res, fmt, out_path, title, _HHI_CAPACITY_COLS, all_columns)
+
+
+def _with_governance_source(res: pd.DataFrame, gov: pd.DataFrame | None) -> pd.DataFrame:
+    """The governance vintage used, as a column (every format carries it)."""
+    if gov is None or not len(gov):
+        return res
+    return res.assign(governance_source=str(gov["source_id"].iat[0]))
 
 
 def _capacity_supply(store: Store, commodity: str, stage: str | None, by: HhiBy) -> tuple[pd.DataFrame, Any]:
@@ -191,12 +220,20 @@ def risk_geopolrisk(
     compat: Annotated[bool, typer.Option("--compat", help="reproduce geopolrisk-py 2.0.1, quirks included")] = False,
     cf_reference: Annotated[Optional[float], typer.Option(help="copper reference (default: computed over "  # noqa: UP045
                                                                 "OECD members 2017-2021)")] = None,
+    governance: GovernanceOpt = None,
+    all_columns: AllColumnsOpt = False,
     db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: OutOpt = None,
 ) -> None:
-    """GeoPolRisk score, characterisation factor, HHI, import risk and price for every importer x material
-    x year, from the store's production, BACI trade and WGI governance.
+    """GeoPolRisk score, characterisation factor, HHI, import risk and price.
 
-    Example: orechain risk geopolrisk -i USA -i EU27 -m rare-earths -m tungsten -y 2022 -y 2023
+    Every importer x material x year, from the store's production (newest source per year), BACI
+    trade (import it first: orechain data import baci FILE) and one WGI vintage (--governance;
+    default the newest). The default copper reference is computed over the OECD members, 2017-2021,
+    and needs copper production and trade for those years; else give --cf-reference.
+
+    Examples:
+      orechain risk geopolrisk -i USA -i EU27 -m rare-earths -y 2023 --cf-reference 0.409412948
+      orechain risk geopolrisk -i USA -m rare-earths -m tungsten -y 2022 -y 2023 --compat
     """
     from orechain.analytics import inputs
     from orechain.analytics.geopolrisk import geopolrisk
@@ -204,34 +241,65 @@ def risk_geopolrisk(
     store = open_store(db)
     try:
         imps = inputs.importer_groups(store, importer)
-        prod = _one_source_per_year(inputs.production_frame(store, None, source_id=source))
-        prod = prod.rename(columns={"commodity": "material"})
-        years_needed = sorted(set(year) | ({2017, 2018, 2019, 2020, 2021} if cf_reference is None else set()))
+        years_needed = sorted(set(year) | (set(REFERENCE_YEARS) if cf_reference is None and not compat else set()))
         mats = sorted(set(material) | ({"copper"} if cf_reference is None and not compat else set()))
+        prod = _one_source_per_year(inputs.production_frame(store, None, source_id=source, with_missing=True), mats,
+                                    years_needed)
+        prod = prod.rename(columns={"commodity": "material"})
         trade = inputs.trade_frame(store, mats, years_needed)
-        gov = inputs.governance_frame(store)
-        if not len(gov):
-            raise AnalyticsInputError("geopolrisk", ["no governance data: import WGI first (orechain data import "
-                                                     "wgi FILE)"])
+        if cf_reference is None and not compat:
+            _check_reference_production(prod)
+        gov = _governance(store, governance, required=True)
+        assert gov is not None
         oecd = inputs.importer_groups(store, ["OECD"]) if cf_reference is None and not compat else None
-        res = geopolrisk(prod, trade, gov, imps, material, year, mode="compat" if compat else "default",
-                         cf_reference=cf_reference, reference_importers=oecd)
+        res = _with_governance_source(geopolrisk(prod, trade, gov, imps, material, year, mode="compat" if compat
+                                                 else "default", cf_reference=cf_reference,
+                                                 reference_importers=oecd), gov)
     except AnalyticsInputError as exc:
         raise fail(exc) from exc
     emit(res, fmt, out_path, title="GeoPolRisk")
 
 
-def _one_source_per_year(df: pd.DataFrame) -> pd.DataFrame:
-    """The newest source (by id order of its publication) covering each commodity-year: GeoPolRisk needs
-    one production table; the choice is reported on stderr."""
+def _check_reference_production(prod: pd.DataFrame) -> None:
+    """The computed copper reference needs copper production for 2017-2021: say what to do when it is missing."""
+    from orechain.analytics.geopolrisk import PEER_CF_COPPER
+
+    have = set(prod.loc[prod["material"] == "copper", "year"])
+    missing = [y for y in REFERENCE_YEARS if y not in have]
+    if missing:
+        raise AnalyticsInputError("geopolrisk", [
+            f"the copper reference (computed over the OECD members, 2017-2021) needs copper mine production for "
+            f"{', '.join(map(str, missing))}, which the store lacks: import it (orechain data import wmd or "
+            f"usgs-mcs ...) with BACI trade for those years, or give --cf-reference (geopolrisk-py 2.0.1's constant "
+            f"is {PEER_CF_COPPER})"])
+
+
+def _one_source_per_year(df: pd.DataFrame, materials: Sequence[str], years: Sequence[int]) -> pd.DataFrame:
+    """For each of ``materials`` and ``years``, the rows of the newest source (latest publication date, then the
+    higher id): GeoPolRisk and the EU indicator need one production table; the choice is reported on stderr,
+    and so are the chosen rows without a value (withheld), which are left out."""
+    df = df[df["commodity"].isin(list(materials)) & df["year"].isin(list(years))]
     if not len(df):
         return df
-    pick = df.groupby(["commodity", "year"])["source_id"].max()
-    keep = df.set_index(["commodity", "year"])["source_id"] == pick.reindex(
-        pd.MultiIndex.from_frame(df[["commodity", "year"]])).to_numpy()
-    chosen = pick.reset_index().groupby("source_id")["year"].agg(lambda y: f"{min(y)}-{max(y)}")
-    err.print("[dim]production source per year: " + "; ".join(f"{s} ({y})" for s, y in chosen.items()) + "[/dim]")
-    return df[keep.to_numpy()].reset_index(drop=True)
+    order = df.assign(_date=df["source_date"].fillna("").astype(str)).sort_values(["_date", "source_id"])
+    pick = order.drop_duplicates(["commodity", "year"], keep="last").set_index(["commodity", "year"])["source_id"]
+    keep = df["source_id"].to_numpy() == pick.reindex(pd.MultiIndex.from_frame(df[["commodity", "year"]])).to_numpy()
+    spans = [f"{m} {min(y)}{'' if min(y) == max(y) else f'-{max(y)}'}: {s}"
+             for (s, m), y in pick.reset_index().groupby(["source_id", "commodity"])["year"]]
+    err.print("[dim]production source per year: " + "; ".join(spans) + "[/dim]")
+    return _without_missing(df[keep].reset_index(drop=True))
+
+
+def _without_missing(df: pd.DataFrame) -> pd.DataFrame:
+    """Production rows without a value are left out, and named on stderr (never silently)."""
+    miss = df[df["value"].isna()]
+    if len(miss):
+        err.print(f"[yellow]{len(miss)} production rows have no value and are left out[/yellow] (shares are of the "
+                  "countries with a value): " + ", ".join(
+                      f"{c} {k} {y} {src} ({t or 'no value'})" for c, k, y, src, t in
+                      zip(miss["commodity"], miss["country"], miss["year"], miss["source_id"], miss["value_text"],
+                          strict=True)))
+    return df[df["value"].notna()].reset_index(drop=True)
 
 
 @risk_app.command("eu-sr")
@@ -239,9 +307,14 @@ def risk_eu_sr(
     material: Annotated[list[str], typer.Option("--material", "-m", help="commodity id; repeatable")],
     year: Annotated[list[int], typer.Option("--year", "-y", help="repeatable")],
     region: Annotated[str, typer.Option(help="country group of the importing region")] = "EU27",
+    governance: GovernanceOpt = None,
+    all_columns: AllColumnsOpt = False,
     db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: OutOpt = None,
 ) -> None:
-    """EU supply-risk indicator (EU CRM methodology) per material and year, with each parameter's source.
+    """EU supply-risk indicator (EU CRM methodology) per material and year.
+
+    Each parameter comes with its source. Needs BACI trade (orechain data import baci FILE) and one
+    WGI vintage (--governance; default the newest).
 
     Example: orechain risk eu-sr -m rare-earths -m antimony -y 2023
     """
@@ -251,11 +324,13 @@ def risk_eu_sr(
     store = open_store(db)
     try:
         members = inputs.importer_groups(store, [region])[region]
-        prod = _one_source_per_year(inputs.production_frame(store, None)).rename(columns={"commodity": "material"})
+        prod = _one_source_per_year(inputs.production_frame(store, None, with_missing=True), material, year)
+        prod = prod.rename(columns={"commodity": "material"})
         trade = inputs.trade_frame(store, material, year)
-        g = inputs.governance_frame(store)
+        g = _governance(store, governance, required=True)
+        assert g is not None
         gov = pd.DataFrame({"country": g["country"], "year": g["year"], "wgi10": governance_0_10(g["estimate"])})
-        res = supply_risk(prod, trade, gov, material, year, region=members)
+        res = _with_governance_source(supply_risk(prod, trade, gov, material, year, region=members), g)
     except AnalyticsInputError as exc:
         raise fail(exc) from exc
     emit(res, fmt, out_path, title="EU supply risk")

@@ -29,6 +29,7 @@ hold both, and nothing in the file says which is right.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterator
@@ -210,9 +211,13 @@ def _safe(v: str) -> bool:
     return True
 
 
-def _source_id(last_year: int) -> str:
-    """Named by the data it covers (the update's own year is not in the file)."""
-    return f"wb-wgi-to-{last_year}"
+def _source_id(last_year: int, rows: list[dict[str, Any]]) -> str:
+    """Named by the data it covers (the update's own year is not in the file) and a digest of its values:
+    two vintages that cover the same years but disagree (a revision) are two sources, whose rows stay
+    apart; the same values in another file are the same source."""
+    digest = hashlib.sha256(repr(sorted((r["indicator"], r["country"], r["year"], r["estimate"], r["std_err"])
+                                        for r in rows)).encode()).hexdigest()
+    return f"wb-wgi-to-{last_year}-{digest[:8]}"
 
 
 class WgiImporter:
@@ -223,8 +228,8 @@ class WgiImporter:
         self._parse = ParseOnce(parse_wgi)
 
     def source(self, path: Path) -> Source:
-        _, last = self._parse(path)
-        return Source(id=SourceId(_source_id(last)), publisher="World Bank",
+        rows, last = self._parse(path)
+        return Source(id=SourceId(_source_id(last, rows)), publisher="World Bank",
                       title=f"Worldwide Governance Indicators (data to {last})", date=None,
                       url="https://www.worldbank.org/en/publication/worldwide-governance-indicators",
                       kind=SourceKind.DATASET, licence="CC BY 4.0",
@@ -233,5 +238,5 @@ class WgiImporter:
     def batches(self, path: Path) -> Iterator[Batch]:
         rows, last = self._parse(path)
         self._parse.forget()
-        source_id = _source_id(last)
+        source_id = _source_id(last, rows)
         yield Batch(schema.governance, [{**r, "source_id": source_id} for r in rows])
