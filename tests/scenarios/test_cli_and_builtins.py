@@ -26,10 +26,31 @@ def test_builtin_loads_against_the_evidence_base(name: str, store: Store) -> Non
 def test_pakistan_us_has_the_deal(store: Store) -> None:
     s = load_scenario(builtin_path("pakistan-us"), facility_table(store))
     ids = {p.id for p in s.projects}
-    assert {"pk-phase1-minerals", "pk-ree-mines", "fwo-ussm-polymetallic-refinery", "reko-diq-mine",
+    assert {"pk-phase1-export", "pk-domestic-feed", "fwo-ussm-polymetallic-refinery", "reko-diq-mine",
             "pasni-port"} <= ids
-    assert s.project("reko-diq-mine").region == "Balochistan"
+    assert {f"pk-ree-mine-{k:02d}" for k in range(1, 11)} <= ids  # up to ten phase-3 mines
+    assert s.project("reko-diq-mine").region == "Balochistan" and not s.project("reko-diq-mine").in_chain
     assert s.project("pasni-port").region == "Balochistan"
+    assert s.project("fwo-ussm-polymetallic-refinery").requires == ("pasni-port",)  # Pasni gates its exports
+    assert s.project("pk-phase1-export").until == 2027.0
+    # the base: today's whole chain, as orechain trace builds it
+    assert s.base and s.present is not None and s.present.bottleneck == "metal"
+    assert {"lynas-kuantan-separation", "lcm-ellesmere-port-metal", "noveon-san-marcos-recycling",
+            "cn-ree-metal-aggregate", "mp-10x-magnet"} <= ids
+    phase1 = [lk for lk in s.links if lk.upstream == "pk-phase1-export"]
+    assert [lk.downstream for lk in phase1] == ["energy-fuels-white-mesa"]
+
+
+def test_us_magnets_has_every_non_chinese_facility(store: Store) -> None:
+    from orechain.evidence import queries
+
+    s = load_scenario(builtin_path("us-magnets-2030"), facility_table(store))
+    f = queries.facilities(store)
+    ree = f[(f["commodity"] == "rare-earths") & (f["status"] != "closed") & (f["country"] != "CHN")]
+    ids = {p.id for p in s.projects}
+    assert set(ree["id"]) <= ids  # every non-Chinese facility, announced and building ones too
+    announced = [p for p in s.projects if p.status == "announced"]
+    assert announced and all(p.gates for p in announced)  # with their calibrated gates
 
 
 def test_simulate_json(loaded_db: Path, tmp_path: Path) -> None:

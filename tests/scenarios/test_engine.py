@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,6 +37,14 @@ DETERMINISTIC = textwrap.dedent("""\
 """)
 
 
+def capacity_of(m: Any, met: Any, pid: str) -> np.ndarray:
+    """Capacity online of one project, (n, Y), dynamic or static."""
+    j = [p.id for p in m.scenario.projects].index(pid)
+    if m.is_dynamic[j]:
+        return np.asarray(met.capacity[list(m.dynamic).index(j)])
+    return np.broadcast_to(m.static[j], met.flow.shape)
+
+
 def test_deterministic_timeline() -> None:
     s = parse_scenario(DETERMINISTIC, "det.yaml")
     m = compile_model(s)
@@ -43,12 +52,14 @@ def test_deterministic_timeline() -> None:
     # first output at 2026 + 2.5 = 2028.5; production year 1 at 50%, then 100%
     # 2028: half a year at 50% = 0.25; 2029: half a year at 50% + half a year at 100% = 0.75
     expected_sep = np.array([0, 0, 0.25, 0.75, 1, 1, 1]) * 1000
-    assert np.allclose(met.capacity[:, 1, :], expected_sep)
+    assert np.allclose(capacity_of(m, met, "sep"), expected_sep)
+    assert np.allclose(capacity_of(m, met, "mine"), 600)
     assert np.allclose(met.flow, np.minimum(600, expected_sep))
     assert np.allclose(met.demand, 1000)
     assert np.allclose(met.share_free, np.minimum(600, expected_sep) / 1000)
-    # the impact chain (sep only) is cut at the mine stage: the flow through it is 0 without a mine in it
-    assert np.all(met.impact_year == len(s.years))
+    # the impact project (sep) adds what the mine lets through: the flow itself, as without sep it is 0
+    assert np.allclose(met.impact_flow, np.minimum(600, expected_sep))
+    assert np.all(met.impact_year == 3)  # 2029: 600 >= 300 (2028 gives 250)
 
 
 def test_all_gates_pass_probability_is_product(small_text: str) -> None:
@@ -56,7 +67,8 @@ def test_all_gates_pass_probability_is_product(small_text: str) -> None:
     m = compile_model(s)
     d = draw(m, block_generator(3, 0), 200_000)
     j = [p.id for p in s.projects].index("sep-b")
-    passed = np.all(d.gate_u[j] >= np.array([g.p_fail for g in s.projects[j].gates]), axis=1)
+    c = list(m.dynamic).index(j)
+    passed = np.all(d.gate_u[c] >= np.array([g.p_fail for g in s.projects[j].gates]), axis=1)
     p = s.projects[j].p_success()
     assert p == pytest.approx(0.72)
     assert abs(passed.mean() - p) < 4 * math.sqrt(p * (1 - p) / 200_000)
@@ -68,7 +80,7 @@ def test_sum_of_lognormal_gates_matches_exact_moments(small_text: str) -> None:
     n = 400_000
     d = draw(m, block_generator(5, 0), n)
     j = [p.id for p in s.projects].index("sep-b")
-    total = d.gate_dur[j].sum(axis=1)
+    total = d.gate_dur[list(m.dynamic).index(j)].sum(axis=1)
     gates = s.projects[j].gates
     mean = sum(g.duration.mean() for g in gates)
     var = sum(g.duration.var() for g in gates)
@@ -81,22 +93,27 @@ def test_conservation(small_text: str) -> None:
     m = compile_model(s)
     d = draw(m, block_generator(11, 0), 20_000)
     met = evaluate(m, d)
-    assert np.all(met.capacity >= 0)
-    assert np.all(met.capacity <= d.nameplate[:, :, None] + 1e-9)  # never above nameplate
-    chain = np.transpose(met.capacity[:, m.chain, :], (0, 2, 1)) * m.independent
-    stage_of = np.array([s.stages.index(s.projects[i].stage) for i in m.chain])
-    for st in range(len(s.stages)):
-        assert np.all(met.flow <= chain[:, :, stage_of == st].sum(axis=2) + 1e-9)  # never above any stage
+    for c in range(len(m.dynamic)):
+        cap = np.asarray(met.capacity[c])
+        assert np.all(cap >= 0)
+        assert np.all(cap <= d.nameplate[:, c, None] + 1e-9)  # never above nameplate
+    for j, p in enumerate(s.projects):
+        if not m.is_dynamic[j]:
+            assert np.all(m.static[j] <= p.capacity.support()[1] + 1e-9)
+    for st in s.stages:  # flow never above the independent capacity of any stage
+        stage_cap = sum(capacity_of(m, met, p.id) for p in s.projects
+                        if p.stage == st and p.controlled_by not in s.excluded)
+        assert np.all(met.flow <= stage_cap + 1e-9)
     assert np.all(met.share_free <= 1.0)
+    assert np.all(met.impact_flow <= met.flow + 1e-9) and np.all(met.impact_flow >= 0)
 
 
 def test_excluded_country_never_counts(small_text: str) -> None:
     s = parse_scenario(small_text, "small.yaml")
     m = compile_model(s)
     met = evaluate(m, draw(m, block_generator(2, 0), 2_000))
-    cn = [p.id for p in s.projects].index("sep-cn")
-    assert met.capacity[:, cn, :].min() > 0  # it produces...
-    no_cn = s.projects[cn].capacity.mean()
+    assert capacity_of(m, met, "sep-cn").min() > 0  # it produces...
+    no_cn = s.project("sep-cn").capacity.mean()
     assert met.flow.max() < no_cn  # ...but its 5000 t never reach the independent chain
 
 

@@ -25,7 +25,7 @@ def _needs_store(path: Path) -> bool:
     if not isinstance(data, dict):
         return False
     projects = data.get("projects") or []
-    return bool(data.get("select")) or any(isinstance(p, dict) and "facility" in p for p in projects)
+    return bool(data.get("base")) or any(isinstance(p, dict) and "facility" in p for p in projects)
 
 
 def _target(text: str) -> tuple[float, int]:

@@ -24,7 +24,8 @@ METRICS = {
     "demand": "demand",
     "ratio": "supply/demand ratio",
     "share_free": "share of demand free of excluded countries",
-    "impact_flow": "impact-chain capacity",
+    "impact_flow": "capacity the impact projects add (flow with them - flow without them)",
+    "sourced_flow": "impact-sourced capacity (flow when only the impact projects' sources feed the chain)",
     "bench_max_share": "largest third-country share (worst stage)",
 }
 
@@ -68,36 +69,49 @@ class Result:
             rows.append({"value": value, "by_year": year, "probability": self.agg.reach[t, yi] / self.agg.n})
         return pd.DataFrame(rows, columns=["value", "by_year", "probability"])
 
-    def time_to_impact(self) -> pd.DataFrame:
-        """Distribution of the first year the impact chain delivers at least the threshold ('never' last)."""
+    def time_to_impact(self, kind: str = "added") -> pd.DataFrame:
+        """Distribution of the first year the impact projects reach the threshold ('never' last): ``added``, what
+        they add to what reaches the consumer; ``sourced``, the flow their sources alone could feed."""
         imp = self.scenario.impact
         if imp is None:
             return pd.DataFrame(columns=["year", "probability", "cumulative"])
-        p = self.agg.impact_counts / self.agg.n
+        counts = self.agg.impact_counts if kind == "added" else self.agg.sourced_counts
+        p = counts / self.agg.n
         labels = [str(y) for y in self.years] + [f"never by {self.scenario.horizon}"]
         cum = np.cumsum(p)
         cum[-1] = np.nan
         return pd.DataFrame({"year": labels, "probability": p, "cumulative": cum})
 
-    def impact_quantile(self, q: float) -> str:
+    def impact_quantile(self, q: float, kind: str = "added") -> str:
         """The year by which the impact has happened with probability ``q`` ('never' within the horizon)."""
-        cum = np.cumsum(self.agg.impact_counts[:-1]) / self.agg.n
+        counts = self.agg.impact_counts if kind == "added" else self.agg.sourced_counts
+        cum = np.cumsum(counts[:-1]) / self.agg.n
         hit = np.nonzero(cum >= q)[0]
         return str(self.years[int(hit[0])]) if len(hit) else f"not by {self.scenario.horizon}"
 
     def projects(self) -> pd.DataFrame:
-        """Capacity online by project and year: mean, quantiles, P(producing)."""
-        s = self.scenario
+        """Capacity online by project and year: mean, quantiles, P(producing). Static projects (the same in
+        every scenario) have exact values."""
+        s, m = self.scenario, self.model
         n_y = len(self.years)
         q = self.agg.project_hist.quantiles(QUANTILES)
-        mean = self.agg.mean("capacity")  # (P, Y)
+        mean = self.agg.mean("capacity")  # (D, Y)
+        col_of = {int(j): c for c, j in enumerate(m.dynamic)}
+        producing = self.agg.producing_counts(m)
         rows = []
         for j, p in enumerate(s.projects):
             for yi, y in enumerate(self.years):
-                col = j * n_y + yi
-                row = {"project": p.id, "stage": p.stage, "year": y, "unit": p.unit, "mean": mean[j, yi]}
-                row.update({c: q[i, col] for i, c in enumerate(_QCOLS)})
-                row["p_producing"] = self.agg.producing[j, yi] / self.agg.n
+                row: dict[str, Any] = {"project": p.id, "stage": p.stage, "controlled_by": p.controlled_by,
+                                       "status": p.status, "year": y, "unit": p.unit}
+                if j in col_of:
+                    c = col_of[j] * n_y + yi
+                    row["mean"] = mean[col_of[j], yi]
+                    row.update({k: q[i, c] for i, k in enumerate(_QCOLS)})
+                else:
+                    v = float(m.static[j, yi])
+                    row["mean"] = v
+                    row.update(dict.fromkeys(_QCOLS, v))
+                row["p_producing"] = producing[j, yi] / self.agg.n
                 rows.append(row)
         return pd.DataFrame(rows)
 
@@ -106,18 +120,28 @@ class Result:
         if b is None:
             return pd.DataFrame(columns=["year", "p_met"])
         fan = self.fan("bench_max_share")
-        return pd.DataFrame({"year": self.years, "p_met": self.agg.bench_counts / self.agg.n,
-                             "max_share_p50": fan["p50"], "threshold": b.threshold})
+        out = pd.DataFrame({"year": self.years, "p_met": self.agg.bench_counts / self.agg.n,
+                            "max_share_p50": fan["p50"], "threshold": b.threshold})
+        for st in self.model.bench_stages:
+            out[f"{st}_p50"] = self.fan(f"bench_share_{st}")["p50"].to_numpy()
+        return out
 
     def summary(self) -> list[str]:
         """Plain-language sentences about the run."""
         s = self.scenario
         out = [f"{s.title}: {self.agg.n:,} scenarios, seed {self.seed}, years {self.years[0]}-{self.years[-1]}; "
                f"capacities in {s.unit}."]
+        excl = ", ".join(s.excluded) or "no country"
+        if s.present is not None:
+            pd_ = s.present
+            upper = "" if pd_.upper == pd_.value else (
+                f" (upper bound {_num(pd_.upper)} with the {len(pd_.missing)} facilities without a capacity "
+                "unlimited)")
+            out.append(f"Present-day check (orechain trace, facilities producing now): independent capacity free of "
+                       f"{excl} {_num(pd_.value)}{upper}, bottleneck stage {pd_.bottleneck}.")
         fan = self.fan("flow")
         ratio = self.fan("ratio")["p50"].to_numpy()
-        excl = ", ".join(s.excluded) or "no country"
-        for y in sorted({self.years[0], min(2030, self.years[-1]), self.years[-1]}):
+        for y in sorted({self.years[0], min(2030, self.years[-1]), min(2035, self.years[-1]), self.years[-1]}):
             i = self.years.index(y)
             p5, p50, p95 = (float(fan[c].iloc[i]) for c in ("p5", "p50", "p95"))
             out.append(f"{y}: capacity of chains free of {excl} for {s.consumer} is {_num(p50)} "
@@ -128,24 +152,51 @@ class Result:
             out.append(f"Probability that independent capacity reaches {_num(float(value))} by {int(year)}: "
                        f"{float(prob):.0%}.")
         if s.impact is not None:
-            p_by = 1 - self.agg.impact_counts[-1] / self.agg.n
-            line = (f"Time to impact: {s.impact.name} delivers at least {_num(s.impact.threshold)} {s.unit} by "
+            out += self._impact_lines()
+        if s.benchmark is not None:
+            b = s.benchmark
+            yi = self.years.index(b.year)
+            bench = self.benchmark()
+            worst = {st: float(bench[f"{st}_p50"].iloc[yi]) for st in self.model.bench_stages}
+            detail = ", ".join(f"{st} {v:.0%}" for st, v in worst.items())
+            out.append(f"{b.name}: probability that no single third country exceeds {b.threshold:.0%} at any stage "
+                       f"in {b.year}: {self.agg.bench_counts[yi] / self.agg.n:.0%} (median largest third-country "
+                       f"share by stage: {detail}).")
+        if self.tornado is not None and len(self.tornado):
+            for metric, t in self.tornado.groupby("metric", sort=False):
+                top = t.iloc[0]
+                if top["swing"] > 0:
+                    out.append(f"The input that moves the {metric} most is {top['input']} "
+                               f"({top['low']:.3g} to {top['high']:.3g} around {top['base']:.3g}).")
+                else:
+                    out.append(f"No input moves the {metric} ({top['base']:.3g}).")
+        return out
+
+    def _impact_lines(self) -> list[str]:
+        s = self.scenario
+        imp = s.impact
+        assert imp is not None
+        out = []
+        added, sourced = self.fan("impact_flow"), self.fan("sourced_flow")
+        kinds = [("added", added, "adds to what reaches the consumer")]
+        if "sourced" in self.model.nets:
+            kinds.append(("sourced", sourced, "could deliver alone (its sources only, through the real chain)"))
+        for kind, fan, what in kinds:
+            counts = self.agg.impact_counts if kind == "added" else self.agg.sourced_counts
+            p_by = 1 - counts[-1] / self.agg.n
+            line = (f"Time to impact ({kind}): {imp.name} {what} at least {_num(imp.threshold)} {s.unit} by "
                     f"{s.horizon} in {p_by:.1%} of scenarios")
-            q10, q50 = self.impact_quantile(0.1), self.impact_quantile(0.5)
+            q10, q50 = self.impact_quantile(0.1, kind), self.impact_quantile(0.5, kind)
             if q50.isdigit():
                 line += f"; the median first year is {q50}"
             if q10.isdigit():
                 line += f"; in the earliest 10% of scenarios by {q10}"
+            mx = float(fan["p95"].max())
+            line += f"; its P95 peaks at {_num(mx)}" if mx > 0 else "; it is 0 in 95% of scenarios every year"
             out.append(line + ".")
-        if s.benchmark is not None:
-            b = s.benchmark
-            yi = self.years.index(b.year)
-            out.append(f"{b.name}: probability that no single third country exceeds {b.threshold:.0%} at any stage "
-                       f"in {b.year}: {self.agg.bench_counts[yi] / self.agg.n:.0%}.")
-        if self.tornado is not None and len(self.tornado):
-            top = self.tornado.iloc[0]
-            out.append(f"The input that moves the {top['metric']} most is {top['input']} "
-                       f"({top['low']:.3g} to {top['high']:.3g} around {top['base']:.3g}).")
+        if float(added["p95"].max()) == 0 and len(kinds) > 1 and float(sourced["p95"].max()) > 0:
+            out.append(f"{imp.name} adds nothing because the chain's binding stage lies elsewhere: its material "
+                       "could reach the consumer only by displacing other independent feed (the 'sourced' figure).")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,7 +206,10 @@ class Result:
             "scenario": self.scenario.name, "title": self.scenario.title, "unit": self.scenario.unit,
             "scenarios": self.agg.n, "seed": self.seed, "backend": self.backend, "block_size": self.block_size,
             "summary": self.summary(), "fan": records(self.fans()), "reach": records(self.reach()),
-            "time_to_impact": records(self.time_to_impact()), "benchmark": records(self.benchmark()),
+            "time_to_impact": records(self.time_to_impact()),
+            "time_to_impact_sourced": records(self.time_to_impact("sourced")),
+            "present_day": _present(self.scenario),
+            "notes": list(self.scenario.notes), "benchmark": records(self.benchmark()),
             "tornado": records(self.tornado) if self.tornado is not None else [],
             "projects": records(self.projects()),
         }
@@ -169,10 +223,11 @@ class Result:
         for r in self.reach().itertuples():
             parts.append(pd.DataFrame([{"section": "reach", "metric": "flow", "key": f">= {r.value:g}",
                                         "year": r.by_year, "statistic": "probability", "value": r.probability}]))
-        tti = self.time_to_impact()
-        if len(tti):
-            parts.append(pd.DataFrame({"section": "time_to_impact", "metric": "impact_flow", "key": tti["year"],
-                                       "statistic": "probability", "value": tti["probability"]}))
+        for kind, metric in (("added", "impact_flow"), ("sourced", "sourced_flow")):
+            tti = self.time_to_impact(kind)
+            if len(tti):
+                parts.append(pd.DataFrame({"section": f"time_to_impact_{kind}", "metric": metric, "key": tti["year"],
+                                           "statistic": "probability", "value": tti["probability"]}))
         bench = self.benchmark()
         if len(bench):
             parts.append(pd.DataFrame({"section": "benchmark", "metric": "p_met", "year": bench["year"],
@@ -189,6 +244,14 @@ class Result:
         parts.append(proj)
         df = pd.concat(parts, ignore_index=True)
         return df[["section", "metric", "key", "year", "statistic", "value"]]
+
+
+def _present(s: Scenario) -> dict[str, Any] | None:
+    p = s.present
+    if p is None:
+        return None
+    return {"independent_capacity": p.value, "upper_bound": p.upper, "bottleneck": p.bottleneck,
+            "without_capacity": list(p.missing), "aggregated_rows": p.aggregated}
 
 
 def _num(v: float) -> str:

@@ -5,10 +5,16 @@ kept) -> JSON-schema validation -> semantic checks (triangular bounds in order, 
 facilities, unknown stages, links that form a cycle, ...) -> typed records. Every problem found is reported
 at once, each with file, line and field, and nothing is simulated until the file is clean.
 
-Projects come inline, from the evidence base by ``facility:`` id (the facility's stage, capacity, status,
-region and controlling country fill what the project does not say), or by ``select:`` rules over the
-evidence base. The evidence base arrives here as a plain :class:`pandas.DataFrame` (see
-:mod:`orechain.scenarios.evidence`), so this module does no I/O beyond reading the scenario file.
+With ``base: {commodity: ...}`` the scenario starts from the evidence base's network, built exactly as the
+analytics build it (:func:`orechain.analytics.network.build_network`: the same stages, bypassable stages,
+national aggregates standing for their member plants, controlling countries, conversion factors to the common
+basis, known links and open markets, facilities without a capacity listed); every facility of it is a project
+(pipeline facilities pass their calibrated gates), a ``projects:`` entry with ``facility:`` set to one of
+them changes its parameters, and other projects (inline, or an evidence-base ``facility:`` outside the base,
+e.g. a copper mine tracked beside the chain) are added on top. The analytics' present-day independent
+capacity of the base is kept as :class:`PresentDay`. The evidence base arrives here as a plain
+:class:`pandas.DataFrame` (see :mod:`orechain.scenarios.evidence`), so this module does no I/O beyond reading
+the scenario file.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import yaml
 
 from orechain.evidence.errors import InputError, ProblemCollector
 from orechain.scenarios.calibration import default_gates
+from orechain.scenarios.evidence import links_of, unit_key
 from orechain.scenarios.sampling import Dist
 
 __all__ = [
@@ -39,7 +46,9 @@ __all__ = [
     "Gate",
     "Hazard",
     "Impact",
+    "Link",
     "Policy",
+    "PresentDay",
     "Project",
     "Scenario",
     "builtin_names",
@@ -84,6 +93,11 @@ class Project:
     source: str | None = None
     quality: str | None = None
     unit: str = ""
+    evidence: bool = False  # a facility of the evidence base's network (``base:``)
+    capacity_known: bool = True  # False: the evidence base has no capacity and the scenario gives none (counts 0)
+    requires: tuple[str, ...] = ()  # enabling projects: capacity x each one's online share of nameplate
+    growth: Dist | None = None  # nameplate grows by this rate per year from the start year
+    group: str | None = None  # the id written in the file, for projects expanded from ``copies:``
 
     @property
     def producing(self) -> bool:
@@ -139,6 +153,32 @@ class Impact:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A known link: ``upstream`` sends to ``downstream``. ``declared``: written in the scenario file (on top of
+    the evidence base's links); ``share``: at most this share of the downstream's capacity comes through it;
+    ``capacity``: at most this much per year goes through it."""
+
+    upstream: str
+    downstream: str
+    share: float | None = None
+    capacity: Dist | None = None
+    declared: bool = True
+
+
+@dataclass(frozen=True)
+class PresentDay:
+    """The analytics' present-day independent capacity on the base network (``orechain trace --show
+    capacity``): facilities producing at the start, unknown capacities as 0 (``value``) and unlimited
+    (``upper``)."""
+
+    value: float
+    upper: float
+    bottleneck: str | None
+    missing: tuple[str, ...]
+    aggregated: int
+
+
+@dataclass(frozen=True)
 class BaselineCapacity:
     stage: str
     country: str
@@ -153,6 +193,7 @@ class Benchmark:
     year: int
     members: tuple[str, ...]
     baseline: tuple[BaselineCapacity, ...]
+    stages: tuple[str, ...] = ()  # empty: every stage that is not bypassable
 
 
 @dataclass(frozen=True)
@@ -166,7 +207,7 @@ class Scenario:
     unit: str
     excluded: tuple[str, ...]
     stages: tuple[str, ...]
-    links: tuple[tuple[str, str], ...] | None
+    links: tuple[Link, ...]
     demand: Demand
     projects: tuple[Project, ...]
     hazards: tuple[Hazard, ...] = ()
@@ -175,9 +216,14 @@ class Scenario:
     targets: tuple[tuple[float, int], ...] = ()
     benchmark: Benchmark | None = None
     sensitivity_year: int | None = None
-    sensitivity_scenarios: int = 20_000
+    sensitivity_scenarios: int = 5_000
     file: str = "<scenario>"
     notes: tuple[str, ...] = field(default=())
+    bypass: tuple[str, ...] = ()
+    commodity: str | None = None
+    base: bool = False
+    present: PresentDay | None = None
+    sensitivity_metrics: tuple[str, ...] = ("ratio",)
 
     @property
     def start(self) -> float:
@@ -303,7 +349,7 @@ def parse_scenario(text: str, file: str = "<scenario>", facilities: pd.DataFrame
     """Validate ``text`` against the schema and build the typed scenario.
 
     ``facilities`` is the evidence base's facility table (:func:`orechain.scenarios.evidence.facility_table`);
-    it is needed only when the scenario names a ``facility:`` or has ``select:`` rules. Raises
+    it is needed only when the scenario has ``base:`` or names a ``facility:``. Raises
     :class:`InputError` listing every problem.
     """
     data, lines = _read_yaml(text, file)
@@ -373,6 +419,22 @@ def ramp_curve(raw: Mapping[str, Any] | None, default_years: float) -> tuple[flo
 DEFAULT_RAMP_YEARS = 3.0
 
 
+@dataclass
+class _Base:
+    """The evidence base's network for ``base:`` (built by :func:`orechain.analytics.network.build_network`)."""
+
+    stages: tuple[str, ...]
+    bypass: tuple[str, ...]
+    rows: dict[str, dict[str, Any]]  # facility id -> what a project takes from it (capacity on the basis)
+    links: pd.DataFrame  # upstream, downstream, share (aggregate members mapped to their aggregate)
+    aggregated: dict[str, str]  # member id -> aggregate id
+    ramp_years: float
+
+
+ALL_BUT_CLOSED = ("announced", "mou", "exploration", "pea", "pfs", "fs", "financed", "construction", "commissioning",
+                  "operating", "suspended")
+
+
 class _Builder:
     def __init__(self, data: dict[str, Any], where: _Where, file: str, facilities: pd.DataFrame | None) -> None:
         self.d = data
@@ -383,21 +445,38 @@ class _Builder:
         if facilities is not None and len(facilities):
             self.fac_by_id = {str(r["id"]): {str(k): v for k, v in r.items()}
                               for r in facilities.to_dict(orient="records")}
+        self.notes: list[str] = []
+        self.present: PresentDay | None = None
+        self.commodity: str | None = data.get("base", {}).get("commodity") or data.get("commodity")
+        self.factors: dict[tuple[str, str], float] = {}
+        if self.commodity:
+            from orechain.analytics.network import basis_factors
+
+            bf = basis_factors(self.commodity)
+            self.factors = {(str(st), unit_key(str(u))): float(f)
+                            for st, u, f in zip(bf["stage"], bf["capacity_unit"], bf["factor"], strict=True)}
 
     def build(self) -> Scenario | None:
         d, w = self.d, self.w
         start = _date(d["start"], w, ("start",))
         if d["horizon"] < start.year:
             w.add(("horizon",), f"horizon {d['horizon']} is before the start year {start.year}")
-        stages = tuple(d.get("stages", DEFAULT_STAGES))
         conversions = {(c.get("stage"), c["unit"]): float(c["factor"]) for c in d.get("conversions", [])}
-        self.notes: list[str] = []
-        projects = list(self._inline_projects(stages, conversions, start))
-        projects += list(self._selected_projects(stages, conversions, {p.id for p in projects}, start))
+        excluded = tuple(d.get("exclusions", {}).get("countries", []))
+        base = self._base(excluded) if "base" in d else None
+        if base is not None:
+            stages = base.stages
+            if "stages" in d and tuple(d["stages"]) != stages:
+                w.add(("stages",), f"with base: the stages are the evidence network's {list(stages)}; leave stages: "
+                                   "out")
+        else:
+            stages = tuple(d.get("stages", DEFAULT_STAGES))
+        projects = self._projects(stages, conversions, start, base)
         ids = [p.id for p in projects]
         for dup in sorted({i for i in ids if ids.count(i) > 1}):
             w.add(("projects",), f"project id {dup!r} appears more than once")
-        links = self._links(projects, stages)
+        links = self._links(projects, base)
+        self._requires(projects)
         demand = self._demand()
         hazards = tuple(Hazard(str(h["region"]), float(h["rate"]), _dist(h["outage"], w, ("hazards", i, "outage")),
                                str(h.get("name", "")))
@@ -414,44 +493,140 @@ class _Builder:
         for i, (_, year) in enumerate(targets):
             if not start.year <= year <= d["horizon"]:
                 w.add(("targets", i, "year"), f"year {year} is outside the simulated years {start.year}-{d['horizon']}")
-        benchmark = self._benchmark(stages, start.year) if "benchmark" in d else None
+        bypass = base.bypass if base is not None else tuple(d.get("bypass", []))
+        benchmark = self._benchmark(stages, bypass, start.year) if "benchmark" in d else None
         sens = d.get("sensitivity", {})
         sens_year = sens.get("year")
         if sens_year is not None and not start.year <= sens_year <= d["horizon"]:
             w.add(("sensitivity", "year"), f"year {sens_year} is outside the simulated years")
-        if not projects:
-            w.add(("projects",), "the scenario has no projects (inline or selected)")
+        metrics = tuple(sens.get("metrics", ["ratio"]))
+        if any(m.startswith("impact") for m in metrics) and impact is None:
+            w.add(("sensitivity", "metrics"), "impact metrics need an impact: section")
+        if not any(p.in_chain for p in projects):
+            w.add(("projects",), "the scenario has no chain projects (inline, or from base:)")
         if w.col.problems:
             return None
-        return Scenario(
+        scenario = Scenario(
             name=d["name"], title=d.get("title", d["name"]), description=d.get("description", ""),
             start_date=start, horizon=int(d["horizon"]), consumer=d["consumer"], unit=d["unit"],
-            excluded=tuple(d.get("exclusions", {}).get("countries", [])), stages=stages, links=links, demand=demand,
+            excluded=excluded, stages=stages, links=links, demand=demand,
             projects=tuple(projects), hazards=hazards, policies=policies, impact=impact, targets=targets,
-            benchmark=benchmark, sensitivity_year=sens_year, sensitivity_scenarios=int(sens.get("scenarios", 20_000)),
-            file=self.file, notes=tuple(self.notes),
+            benchmark=benchmark, sensitivity_year=sens_year, sensitivity_scenarios=int(sens.get("scenarios", 5_000)),
+            file=self.file, notes=tuple(self.notes), bypass=bypass, commodity=self.commodity, base=base is not None,
+            present=self.present,
+            sensitivity_metrics=metrics,
         )
+        self._check_network(scenario)
+        return scenario
+
+    # -- the evidence base's network -----------------------------------------------------------------
+    def _base(self, excluded: tuple[str, ...]) -> _Base | None:
+        from orechain.analytics.errors import AnalyticsInputError
+        from orechain.analytics.network import build_network, independent_capacity
+
+        raw, w = self.d["base"], self.w
+        if self.fac is None or self.fac.empty:
+            w.add(("base",), "base: needs the evidence base (open a database); it has no facilities")
+            return None
+        commodity = str(raw["commodity"])
+        f = self.fac[self.fac["commodity"] == commodity]
+        if f.empty:
+            w.add(("base", "commodity"), f"the evidence base has no {commodity!r} facility")
+            return None
+        statuses = tuple(raw.get("statuses", ALL_BUT_CLOSED))
+        f = f[f["status"].isin(statuses)].drop(columns=["basis_factor"], errors="ignore")
+        links = links_of(self.fac)
+        ids = set(f["id"])
+
+        def linked(frame_ids: set[str]) -> pd.DataFrame:
+            if links.empty:
+                return links
+            return links[links["upstream"].isin(frame_ids) & links["downstream"].isin(frame_ids)]
+
+        try:
+            net = build_network(f, linked(ids), commodity=commodity)
+            producing = f[f["status"].isin(PRODUCING)]
+            now = build_network(producing, linked(set(producing["id"])), commodity=commodity)
+            cap = independent_capacity(now, excluded)
+        except AnalyticsInputError as exc:
+            for problem in exc.problems:
+                w.add(("base",), f"the evidence base's network: {problem}")
+            return None
+        if unit_key(self.d["unit"]) != unit_key(net.basis):
+            w.add(("unit",), f"with base: the unit is the analytics basis {net.basis + '/yr'!r}, "
+                             f"not {self.d['unit']!r}")
+        self.present = PresentDay(float(cap.value), float(cap.value_upper), cap.bottleneck_stage,
+                                  tuple(str(x) for x in cap.missing["id"]), len(now.aggregated))
+        rows: dict[str, dict[str, Any]] = {}
+        for r in net.facilities.to_dict(orient="records"):
+            src = self.fac_by_id[str(r["id"])]
+            rows[str(r["id"])] = {
+                "id": r["id"], "name": src.get("name"), "stage": r["stage"], "country": r["host"],
+                "controlled_by": r["controller"], "region": src.get("region"),
+                "capacity": float(r["capacity"]) if r["capacity_known"] else None, "capacity_unit": self.d["unit"],
+                "status": src.get("status"), "source_id": src.get("capacity_source_id") or src.get("source_id"),
+                "capacity_from": src.get("capacity_from"),
+            }
+        missing = sorted(i for i, r in rows.items() if r["capacity"] is None)
+        if missing:
+            self.notes.append(f"{len(missing)} facilities of the base network have no capacity in the evidence base "
+                              f"and count 0 unless the scenario gives one (the lower bound, as in `orechain trace`): "
+                              f"{', '.join(missing)}")
+        agg = dict(zip(net.aggregated["id"], net.aggregated["aggregate"], strict=True))
+        if agg:
+            self.notes.append(f"{len(agg)} plant rows are counted through national aggregates, not on their own: "
+                              + ", ".join(f"{a} ({n})" for a, n in pd.Series(agg).value_counts().sort_index().items()))
+        return _Base(net.stages, net.bypass, rows, net.links[["upstream", "downstream", "share"]], agg,
+                     float(raw.get("ramp_years", DEFAULT_RAMP_YEARS)))
 
     # -- projects ------------------------------------------------------------------------------------
-    def _inline_projects(self, stages: tuple[str, ...], conv: Conversions,
-                         start: dt.date) -> Iterator[Project]:
+    def _projects(self, stages: tuple[str, ...], conv: Conversions, start: dt.date,
+                  base: _Base | None) -> list[Project]:
+        w = self.w
+        overrides: dict[str, tuple[Mapping[str, Any], Path_]] = {}
+        rest: list[tuple[Mapping[str, Any], Path_, dict[str, Any]]] = []
         for i, raw in enumerate(self.d.get("projects", [])):
             path: Path_ = ("projects", i)
-            base: dict[str, Any] = {}
-            if "facility" in raw:
-                fid = raw["facility"]
+            fid = raw.get("facility")
+            if fid is not None and base is not None and fid in base.aggregated:
+                w.add((*path, "facility"), f"facility {fid!r} is counted through the national aggregate "
+                                           f"{base.aggregated[fid]!r}; refer to the aggregate")
+            elif fid is not None and base is not None and fid in base.rows:
+                if raw["id"] != fid:
+                    w.add((*path, "id"), f"a project that sets a base facility's parameters keeps its id: id: {fid}")
+                overrides[fid] = (raw, path)
+            elif fid is not None:
                 if fid not in self.fac_by_id:
                     hint = ("the evidence base has no facilities loaded" if not self.fac_by_id
                             else "see `orechain query facilities`")
-                    self.w.add((*path, "facility"), f"unknown facility {fid!r} ({hint})")
+                    w.add((*path, "facility"), f"unknown facility {fid!r} ({hint})")
                     continue
-                base = self.fac_by_id[fid]
-            project = self._project(raw, base, path, stages, conv, start)
-            if project is not None:
-                yield project
+                rest.append((raw, path, self.fac_by_id[fid]))
+            else:
+                rest.append((raw, path, {}))
+        out: list[Project] = []
+        if base is not None:
+            for fid, row in base.rows.items():
+                raw, path = overrides.get(fid, ({"id": fid}, ("base",)))
+                p = self._project(raw, row, path, stages, conv, start, base.ramp_years, evidence=True)
+                if p is not None:
+                    out.append(p)
+        for raw, path, row in rest:
+            copies = int(raw.get("copies", 1))
+            for k in range(1, copies + 1):
+                one = dict(raw)
+                if copies > 1:
+                    one["id"] = f"{raw['id']}-{k:02d}"
+                    one["name"] = f"{raw.get('name', raw['id'])} #{k}"
+                p = self._project(one, row, path, stages, conv, start, DEFAULT_RAMP_YEARS,
+                                  group=str(raw["id"]) if copies > 1 else None)
+                if p is not None:
+                    out.append(p)
+        return out
 
     def _project(self, raw: Mapping[str, Any], base: Mapping[str, Any], path: Path_, stages: tuple[str, ...],
-                 conv: Conversions, start: dt.date, ramp_years: float = DEFAULT_RAMP_YEARS) -> Project | None:
+                 conv: Conversions, start: dt.date, ramp_years: float = DEFAULT_RAMP_YEARS, *,
+                 evidence: bool = False, group: str | None = None) -> Project | None:
         w = self.w
 
         def get(key: str, base_key: str | None = None) -> Any:
@@ -461,30 +636,31 @@ class _Builder:
             return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
         in_chain = bool(raw.get("in_chain", True))
-        needed = ("stage", "capacity", "status", "country") if in_chain else ("stage", "status", "country")
+        needed = ["stage", "status", "country"] + (["capacity"] if in_chain and not evidence else [])
         missing = [k for k in needed if get(k) is None]
         if missing:
             src = f"facility {base['id']!r} in the evidence base" if base else "the project"
             w.add(path, f"{src} gives no {', '.join(missing)}; add it to the project")
             return None
         stage = str(get("stage"))
-        if in_chain and stage not in stages:
+        if in_chain and stage not in stages and stage != "recycling":
             w.add((*path, "stage"), f"stage {stage!r} is not one of the scenario's stages {list(stages)}")
         cap_raw = get("capacity")
-        capacity = _dist(cap_raw, w, (*path, "capacity")) if cap_raw is not None else Dist.fixed(1.0)
+        known = cap_raw is not None
+        capacity = _dist(cap_raw, w, (*path, "capacity")) if known else Dist.fixed(0.0 if in_chain else 1.0)
         unit = raw.get("capacity_unit") if "capacity" in raw else base.get("capacity_unit")
         factor = 1.0
-        if cap_raw is None:
-            unit = "share of nameplate"
-        elif not in_chain:
-            unit = unit or self.d["unit"]
-        elif unit is not None and unit != self.d["unit"]:
+        if not in_chain:
+            unit = (unit or self.d["unit"]) if known else "share of nameplate"
+        elif known and unit is not None and unit != self.d["unit"]:
             key = (stage, unit) if (stage, unit) in conv else (None, unit)
-            shared = "capacity" not in raw and base.get("basis_unit") == self.d["unit"]
+            shared = base.get("basis_unit") == self.d["unit"] and "capacity" not in raw
             if key in conv:
                 factor = conv[key]
+            elif (stage, unit_key(unit)) in self.factors:
+                factor = self.factors[(stage, unit_key(unit))]  # the analytics' shared factor (chain_basis.csv)
             elif shared and not math.isnan(float(base.get("basis_factor", math.nan))):
-                factor = float(base["basis_factor"])  # the analytics' shared factor (chain_basis.csv)
+                factor = float(base["basis_factor"])
             else:
                 w.add((*path, "capacity_unit"), f"capacity unit {unit!r} at stage {stage!r} has no entry under "
                                                 f"conversions: add its factor to {self.d['unit']!r}")
@@ -506,6 +682,7 @@ class _Builder:
                 w.add((*path, "p_fail_scale"), f"gate {g.name!r}: failure probability {g.p_fail:g} is above 1")
         controlled = get("controlled_by") or get("country")
         cost = raw.get("cost")
+        growth = _dist(raw["growth"], w, (*path, "growth")) if "growth" in raw else None
         return Project(
             id=str(raw.get("id", base.get("id"))), name=str(get("name") or raw.get("id") or base.get("id")),
             stage=stage, country=str(get("country")), controlled_by=str(controlled), region=get("region"),
@@ -513,66 +690,67 @@ class _Builder:
             earliest=float(raw["earliest"]) if "earliest" in raw else None,
             until=float(raw["until"]) if "until" in raw else None, in_chain=in_chain,
             facility=base.get("id"), cost=f"{cost['value']:g} {cost['unit']}" if cost else None,
-            source=raw.get("source") or base.get("source_id"), quality=raw.get("quality"),
-            unit=str(unit) if not in_chain else self.d["unit"],
+            source=raw.get("source") or base.get("source_id"),
+            quality=raw.get("quality") or ("assumption" if not known and in_chain else None),
+            unit=str(unit) if not in_chain else self.d["unit"], evidence=evidence, capacity_known=known,
+            requires=tuple(raw.get("requires", [])), growth=growth, group=group,
         )
 
-    def _selected_projects(self, stages: tuple[str, ...], conv: Conversions, taken: set[str],
-                           start: dt.date) -> Iterator[Project]:
-        rules = self.d.get("select", [])
-        if rules and self.fac is None:
-            self.w.add(("select",), "select: rules need the evidence base (open a database)")
-            return
-        if not rules or self.fac is None:
-            return
-        seen = set(taken)
-        for i, rule in enumerate(rules):
-            df = self.fac
-            if "stages" in rule:
-                df = df[df["stage"].isin(rule["stages"])]
-            if "commodity" in rule:
-                df = df[df["commodity"] == rule["commodity"]]
-            if "countries" in rule:
-                df = df[df["country"].isin(rule["countries"])]
-            if "exclude_controlled_by" in rule:
-                df = df[~df["controlled_by"].isin(rule["exclude_controlled_by"])]
-            if "statuses" in rule:
-                df = df[df["status"].isin(rule["statuses"])]
-            if df.empty:
-                self.w.add(("select", i), "this rule selects no facility in the evidence base")
-            no_cap = sorted(str(x) for x in df[df["capacity"].isna()]["id"] if x not in seen)
-            if no_cap:
-                self.notes.append(f"select rule {i + 1}: {len(no_cap)} selected facilities have no capacity in the "
-                                  f"evidence base and are left out: {', '.join(no_cap)}")
-            for row in df[df["capacity"].notna()].to_dict(orient="records"):
-                if row["id"] in seen:
-                    continue
-                seen.add(row["id"])
-                p = self._project({"id": row["id"]}, {str(k): v for k, v in row.items()}, ("select", i), stages,
-                                  conv, start,
-                                  float(rule.get("ramp_years", DEFAULT_RAMP_YEARS)))
-                if p is not None:
-                    yield p
-
     # -- network -------------------------------------------------------------------------------------
-    def _links(self, projects: Sequence[Project], stages: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
-        raw = self.d.get("links", "complete")
+    def _links(self, projects: Sequence[Project], base: _Base | None) -> tuple[Link, ...]:
+        known = {p.id for p in projects if p.in_chain}
+        groups: dict[str, list[str]] = {}
+        for p in projects:
+            if p.group is not None and p.in_chain:
+                groups.setdefault(p.group, []).append(p.id)
+        out: list[Link] = []
+        if base is not None:
+            shares = pd.to_numeric(base.links["share"], errors="coerce")
+            for a, b, sh in zip(base.links["upstream"], base.links["downstream"], shares, strict=True):
+                out.append(Link(str(a), str(b), None if math.isnan(sh) else float(sh), None, declared=False))
+        raw = self.d.get("links", [])
         if raw == "complete":
-            return None
-        known = {p.id: p for p in projects if p.in_chain}
-        out: list[tuple[str, str]] = []
+            raw = []  # no known link: every facility uses the open markets, i.e. stage-complete
         for i, link in enumerate(raw):
-            ok = True
+            ends: list[list[str]] = []
             for end in ("from", "to"):
-                if link[end] not in known:
+                names = groups.get(link[end]) or ([link[end]] if link[end] in known else [])
+                if not names:
                     self.w.add(("links", i, end), f"unknown project {link[end]!r} (not a chain project)")
-                    ok = False
-            if ok:
-                out.append((link["from"], link["to"]))
-        cycle = find_cycle(out)
+                ends.append(names)
+            cap = _dist(link["capacity"], self.w, ("links", i, "capacity")) if "capacity" in link else None
+            for a in ends[0]:
+                for b in ends[1]:
+                    out.append(Link(a, b, float(link["share"]) if "share" in link else None, cap, declared=True))
+        cycle = find_cycle([(lk.upstream, lk.downstream) for lk in out])
         if cycle:
             self.w.add(("links",), "the allowed links form a cycle: " + " -> ".join(cycle))
         return tuple(out)
+
+    def _requires(self, projects: Sequence[Project]) -> None:
+        ids = {p.id for p in projects}
+        edges = []
+        for p in projects:
+            for r in p.requires:
+                if r not in ids:
+                    self.w.add(("projects",), f"project {p.id!r} requires unknown project {r!r}")
+                edges.append((r, p.id))
+        cycle = find_cycle(edges)
+        if cycle:
+            self.w.add(("projects",), "requires: forms a cycle: " + " -> ".join(cycle))
+
+    def _check_network(self, s: Scenario) -> None:
+        """Build the flow network once, so a network that cannot be simulated is refused here, with reasons."""
+        from orechain.analytics.errors import AnalyticsInputError
+        from orechain.scenarios.network import chain_graph
+
+        try:
+            chain_graph(s)
+        except AnalyticsInputError as exc:
+            for problem in exc.problems:
+                self.w.add(("links",), problem)
+        except ValueError as exc:
+            self.w.add(("links",), str(exc))
 
     # -- demand, policy, impact, benchmark -----------------------------------------------------------
     def _demand(self) -> Demand:
@@ -617,28 +795,40 @@ class _Builder:
 
     def _impact(self, projects: Sequence[Project]) -> Impact:
         raw = self.d["impact"]
-        ids = {p.id for p in projects if p.in_chain}
-        chosen = [pid for pid in raw.get("projects", [])]
-        for j, pid in enumerate(chosen):
-            if pid not in ids:
+        chain = [p for p in projects if p.in_chain]
+        ids = {p.id for p in chain}
+        groups = {p.group for p in chain if p.group}
+        chosen: list[str] = []
+        for j, pid in enumerate(raw.get("projects", [])):
+            if pid in groups:
+                chosen += [p.id for p in chain if p.group == pid]
+            elif pid in ids:
+                chosen.append(pid)
+            else:
                 self.w.add(("impact", "projects", j), f"unknown chain project {pid!r}")
-        countries = set(raw.get("countries", []))
-        chosen += [p.id for p in projects if p.in_chain and p.country in countries and p.id not in chosen]
+        countries, statuses = raw.get("countries"), raw.get("statuses")
+        if countries is not None or statuses is not None:
+            chosen += [p.id for p in chain if (countries is None or p.country in countries)
+                       and (statuses is None or p.status in statuses) and p.id not in chosen]
         if not chosen:
-            self.w.add(("impact",), "impact names no chain project (give projects: or countries:)")
+            self.w.add(("impact",), "impact names no chain project (give projects:, countries: or statuses:)")
         return Impact(str(raw.get("name", "impact chain")), tuple(chosen), float(raw["threshold"]))
 
-    def _benchmark(self, stages: tuple[str, ...], first_year: int) -> Benchmark:
+    def _benchmark(self, stages: tuple[str, ...], bypass: tuple[str, ...], first_year: int) -> Benchmark:
         raw = self.d["benchmark"]
+        covered = tuple(raw.get("stages", [st for st in stages if st not in bypass]))
+        for i, st in enumerate(covered):
+            if st not in stages:
+                self.w.add(("benchmark", "stages", i), f"stage {st!r} is not one of {list(stages)}")
         base = []
-        for i, b in enumerate(raw["baseline"]):
+        for i, b in enumerate(raw.get("baseline", [])):
             if b["stage"] not in stages:
                 self.w.add(("benchmark", "baseline", i, "stage"), f"stage {b['stage']!r} is not one of {list(stages)}")
             base.append(BaselineCapacity(b["stage"], b["country"], float(b["share"]), float(b.get("growth", 0.0))))
         if not first_year <= raw["year"] <= self.d["horizon"]:
             self.w.add(("benchmark", "year"), f"year {raw['year']} is outside the simulated years")
         return Benchmark(str(raw.get("name", "single-country share")), float(raw["threshold"]), int(raw["year"]),
-                         tuple(raw["members"]), tuple(base))
+                         tuple(raw["members"]), tuple(base), covered)
 
 
 def find_cycle(edges: Sequence[tuple[str, str]]) -> list[str]:
