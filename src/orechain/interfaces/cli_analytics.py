@@ -42,11 +42,17 @@ AllColumnsOpt = Annotated[bool, typer.Option("--all-columns", help="table format
                                              "excel always have every column)")]
 
 # the columns a terminal table shows by default (chosen to fit 100 columns); the rest with --all-columns
-_HHI_PRODUCTION_COLS = ("source_id", "year", "total", "hhi_10000", "top3", "top3_share", "leader_share", "gw_hhi")
-_HHI_CAPACITY_COLS = ("stage", "total", "hhi_10000", "top3", "top3_share", "leader_share", "facilities",
-                      "left_out", "gw_hhi")
+_HHI_PRODUCTION_COLS = ("source_id", "year", "hhi_10000", "top3", "top3_share", "leader_share", "gw_hhi")
+_HHI_CAPACITY_COLS = ("stage", "hhi_10000", "top3", "top3_share", "leader_share", "left_out", "gw_hhi")
 _SHARES_COLS = ("stage", "source_id", "year", "country", "value", "share")
 _LEFT_OUT_COLS = ("id", "stage", "host", "reason")
+_GEOPOLRISK_COLS = ("importer", "material", "year", "score", "cf", "hhi", "import_risk", "price")
+_EU_SR_COLS = ("material", "year", "supply_risk", "hhi_wgi_gs", "hhi_wgi_eu", "import_reliance", "eol_rir", "si_sr")
+_TRACE_COLS = {"facilities": ("id", "stage", "host", "controller", "capacity", "share"),
+               "capacity": ("stage", "capacity_all", "capacity_left", "in_cut", "without_capacity", "bypass"),
+               "shares": ("stage", "country", "hosted_share", "controlled_share", "hosted_capacity",
+                          "without_capacity"),
+               "aggregated": ("id", "aggregate", "capacity_native", "capacity_unit")}
 
 
 def _emit(df: pd.DataFrame, fmt: Format, out_path: Path | None, title: str, table_columns: Sequence[str],
@@ -257,7 +263,21 @@ def risk_geopolrisk(
                                                  reference_importers=oecd), gov)
     except AnalyticsInputError as exc:
         raise fail(exc) from exc
-    emit(res, fmt, out_path, title="GeoPolRisk")
+    _flags(res, {"note": "note", "missing_wgi_partners": "partners without governance (given 0.5)"})
+    title = f"GeoPolRisk ({'compat' if compat else 'default'} mode" + (
+        f", copper reference {res['cf_reference'].astype(float).iat[0]:.6g})" if len(res) else ")")
+    _emit(res, fmt, out_path, title, _GEOPOLRISK_COLS, all_columns)
+
+
+def _flags(res: pd.DataFrame, columns: dict[str, str]) -> None:
+    """Non-empty flag columns (notes, countries without governance) said on stderr, whatever the table shows."""
+    keys = [c for c in ("importer", "material", "year") if c in res.columns]
+    for col, what in columns.items():
+        if col not in res.columns:
+            continue
+        flagged = res[res[col].fillna("").astype(str) != ""]
+        for r in flagged.to_dict(orient="records"):
+            err.print(f"[yellow]{what}[/yellow] ({' '.join(str(r[k]) for k in keys)}): {r[col]}")
 
 
 def _check_reference_production(prod: pd.DataFrame) -> None:
@@ -333,7 +353,19 @@ def risk_eu_sr(
         res = _with_governance_source(supply_risk(prod, trade, gov, material, year, region=members), g)
     except AnalyticsInputError as exc:
         raise fail(exc) from exc
-    emit(res, fmt, out_path, title="EU supply risk")
+    _flags(res, {"gs_missing_governance": "global supply without governance",
+                 "eu_missing_governance": "EU sourcing without governance"})
+    _emit(res, fmt, out_path, f"EU supply risk ({region})", _EU_SR_COLS, all_columns)
+
+
+class TraceShow(StrEnum):
+    stages = "stages"
+    paths = "paths"
+    facilities = "facilities"
+    capacity = "capacity"
+    shares = "shares"
+    missing = "missing"
+    aggregated = "aggregated"
 
 
 def trace_cmd(
@@ -343,20 +375,27 @@ def trace_cmd(
                                                           "are avoided (controlled by them); repeatable")] = None,
     include: Annotated[Optional[list[str]], typer.Option("--include", help="facility ids to add whatever their "  # noqa: UP045
                                                           "status, e.g. announced projects; repeatable")] = None,
-    show: Annotated[str, typer.Option(help="stages, paths, facilities, capacity, shares (each country's share "
-                                           "of capacity per stage), missing or aggregated")] = "stages",
+    show: Annotated[TraceShow, typer.Option(help="stages, paths, facilities, capacity, shares (each country's "
+                                                 "share of capacity per stage), missing or aggregated")
+                    ] = TraceShow.stages,
     domestic: Annotated[bool, typer.Option("--domestic", help="only final-stage plants hosted by the consumer "
                                            "deliver (default: any plant left after the exclusion)")] = False,
+    all_columns: AllColumnsOpt = False,
     db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: OutOpt = None,
 ) -> None:
-    """Mine-to-magnet tracing for a consumer: per stage, the share of its supply hosted and controlled by each
-    country; path shares; the bottleneck stage; and the independent-chain capacity excluding --exclude.
+    """Mine-to-magnet tracing for a consumer, and its independent-chain capacity.
 
-    Operating and commissioning facilities carry flow. Facilities without a recorded capacity are listed
-    (never taken as 0 silently): the capacity is then a lower bound, and an upper bound gives them unlimited
-    capacity. Plants that a national aggregate stands for (e.g. China's MIIT quotas) are listed as aggregated.
+    Per stage, the share of the consumer's supply hosted and controlled by each country; path
+    shares; the bottleneck stage; and the most that can flow to it avoiding the facilities
+    controlled from --exclude. Operating and commissioning facilities carry flow. Facilities
+    without a recorded capacity are listed (never taken as 0 silently): the capacity is then a
+    lower bound, and an upper bound gives them unlimited capacity. Plants that a national
+    aggregate stands for (e.g. China's MIIT quotas) are listed as aggregated.
 
-    Example: orechain trace --consumer USA --exclude CHN --show capacity
+    Examples:
+      orechain trace --consumer USA --exclude CHN --show capacity
+      orechain trace --consumer USA --show paths
+      orechain trace --consumer USA -x CHN --include fwo-ussm-polymetallic-refinery --domestic
     """
     from orechain.analytics import inputs
     from orechain.analytics.network import build_network, capacity_shares, independent_capacity, trace
@@ -382,19 +421,16 @@ def trace_cmd(
     err.print(f"bottleneck stage by capacity: {res.bottleneck_stage}; independent-chain capacity excluding "
               f"{', '.join(exclude or []) or 'nothing'}{' (domestic final stage)' if domestic else ''}: "
               f"{cap.value:,.1f} {net.basis}/yr (bottleneck {cap.bottleneck_stage}){upper}")
-    if show == "paths":
-        df = res.path_shares
-    elif show == "facilities":
-        df = res.facility_shares
-    elif show == "capacity":
-        df = cap.stage_capacity.assign(independent_capacity=cap.value, independent_capacity_upper=cap.value_upper,
-                                       basis=net.basis)
-    elif show == "shares":
-        df = capacity_shares(net)
-    elif show == "missing":
-        df = cap.missing
-    elif show == "aggregated":
-        df = net.aggregated
-    else:
-        df = res.stage_shares
-    emit(df, fmt, out_path, title=f"{commodity} supply of {consumer}: {show}")
+    frames = {TraceShow.stages: lambda: res.stage_shares, TraceShow.paths: lambda: res.path_shares,
+              TraceShow.facilities: lambda: res.facility_shares,
+              TraceShow.capacity: lambda: cap.stage_capacity.assign(
+                  independent_capacity=cap.value, independent_capacity_upper=cap.value_upper, basis=net.basis),
+              TraceShow.shares: lambda: capacity_shares(net), TraceShow.missing: lambda: cap.missing,
+              TraceShow.aggregated: lambda: net.aggregated}
+    df = frames[show]()
+    if show is TraceShow.facilities and fmt is Format.TABLE and not all_columns:
+        df = df.assign(capacity=df["capacity"].where(df["capacity_known"]))  # unknown shows blank, not 0
+    title = f"{commodity} supply of {consumer}: {show}"
+    if show in (TraceShow.facilities, TraceShow.capacity, TraceShow.shares):
+        title += f" ({net.basis}/yr)"
+    _emit(df, fmt, out_path, title, _TRACE_COLS.get(show.value, tuple(df.columns)), all_columns)
