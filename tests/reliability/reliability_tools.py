@@ -129,6 +129,7 @@ class KillTrial:
     backend: str
     delay_s: float
     state_after_kill: str  # "empty", "schema", "shipped records", "shipped", "imported"
+    finished_before_kill: bool  # the worker had already exited: this trial interrupted nothing
     problems: list[str]
     final_counts: dict[str, int]  # after the rerun: must equal an uninterrupted run's
     lost_rows: int = 0  # rows of a table fewer than after an uninterrupted run (must be 0)
@@ -166,6 +167,7 @@ def kill_trial(backend: str, db: str, file: Path, delay_s: float, barrier: Path)
     """
     (proc,) = start_together([("import", db, str(file))], barrier)
     time.sleep(delay_s)
+    finished = proc.poll() is not None
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     problems = consistency_problems(db)
@@ -174,7 +176,7 @@ def kill_trial(backend: str, db: str, file: Path, delay_s: float, barrier: Path)
     if rc != 0:
         problems.append(f"rerun failed (exit {rc}): {err.strip()[-500:]}")
     problems += [f"after rerun: {p}" for p in consistency_problems(db)]
-    return KillTrial(backend, delay_s, state, problems, table_counts(db))
+    return KillTrial(backend, delay_s, state, finished, problems, table_counts(db))
 
 
 def clean_run(db: str, file: Path, barrier: Path) -> tuple[float, dict[str, int]]:
