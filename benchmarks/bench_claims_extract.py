@@ -28,7 +28,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,24 +56,32 @@ FILLER = [
 ]
 
 
+def _assemble(rng: random.Random, sentence: Callable[[], str], length: int) -> str:
+    """Sentences from ``sentence()`` until ``length`` words, with a line break after about one in seven."""
+    parts: list[str] = []
+    words = 0
+    while words < length:
+        s = sentence()
+        parts.append(s)
+        words += len(s.split())
+        if rng.random() < 0.15:
+            parts.append("\n")
+    return " ".join(parts)
+
+
 def articles(n: int, seed: int = 20251008, length: int = 1000) -> Iterator[str]:
     """``n`` seeded articles of about ``length`` words: 20% claim sentences, the rest filler."""
     rng = random.Random(seed)
+
+    def sentence() -> str:
+        if rng.random() < 0.2:
+            return rng.choice(CLAIMS).format(n=rng.randint(1, 90), p=rng.randint(50, 99), g=rng.randint(100, 9000),
+                                             d=rng.randint(10, 300), b=rng.randint(1, 9), q=rng.randint(1, 9),
+                                             t=rng.randint(1000, 20000))
+        return rng.choice(FILLER)
+
     for _ in range(n):
-        parts: list[str] = []
-        words = 0
-        while words < length:
-            if rng.random() < 0.2:
-                s = rng.choice(CLAIMS).format(n=rng.randint(1, 90), p=rng.randint(50, 99), g=rng.randint(100, 9000),
-                                              d=rng.randint(10, 300), b=rng.randint(1, 9), q=rng.randint(1, 9),
-                                              t=rng.randint(1000, 20000))
-            else:
-                s = rng.choice(FILLER)
-            parts.append(s)
-            words += len(s.split())
-            if rng.random() < 0.15:
-                parts.append("\n")
-        yield " ".join(parts)
+        yield _assemble(rng, sentence, length)
 
 
 def real_mix(n: int, seed: int = 5, length: int = 1000) -> Iterator[str]:
@@ -91,15 +99,7 @@ def real_mix(n: int, seed: int = 5, length: int = 1000) -> Iterator[str]:
     pool.extend(json.loads(line)["sentence"] for line in gold.read_text(encoding="utf-8").splitlines() if line)
     rng = random.Random(seed)
     for _ in range(n):
-        parts: list[str] = []
-        words = 0
-        while words < length:
-            s = rng.choice(pool)
-            parts.append(s)
-            words += len(s.split())
-            if rng.random() < 0.15:
-                parts.append("\n")
-        yield " ".join(parts)
+        yield _assemble(rng, lambda: rng.choice(pool), length)
 
 
 def run(n: int, mix: str = "generated") -> dict[str, Any]:
