@@ -197,3 +197,15 @@ def test_geopolrisk_says_what_the_copper_reference_needs(vintages: tuple[Path, s
                                  "-y", "2023"])
     assert r.exit_code == 2
     assert "needs copper mine production for 2017" in r.output and "--cf-reference" in " ".join(r.output.split())
+
+
+def test_missing_trade_names_the_years(vintages: tuple[Path, str, str]) -> None:
+    from typer.testing import CliRunner
+
+    from orechain.interfaces.cli import app
+
+    r = CliRunner().invoke(app, ["risk", "eu-sr", "--db", str(vintages[0]), "-m", "rare-earths", "-y", "2022"])
+    assert r.exit_code == 2
+    out = " ".join(r.output.split())
+    assert "no trade flows in the store for HS 284690, 284610, 280530 in 2022" in out
+    assert "the store has these codes for 2023" in out

@@ -111,9 +111,12 @@ def trade_frame(store: Store, materials: Sequence[str], years: Sequence[int] | N
                                             for m in unknown])
     t = queries.trade_flows(store, products=list(codes["hs6"]), years=years)
     if not len(t):
+        when = f" in {', '.join(map(str, sorted(set(years))))}" if years is not None else ""
+        held = sorted(set(queries.trade_flows(store, products=list(codes["hs6"]))["year"])) if when else []
         raise AnalyticsInputError("trade", [
-            f"no trade flows in the store for HS {', '.join(codes['hs6'])}: import BACI first "
-            "(orechain data import baci FILE)"])
+            f"no trade flows in the store for HS {', '.join(codes['hs6'])}{when}: import BACI first "
+            "(orechain data import baci FILE)" + (f"; the store has these codes for {', '.join(map(str, held))}"
+                                                 if held else "")])
     t = t.merge(codes[["commodity", "hs6"]], left_on="product", right_on="hs6")
     out = pd.DataFrame({"material": t["commodity"], "year": t["year"].astype(int), "importer": t["importer"],
                         "exporter": t["exporter"], "qty": t["quantity_t"].astype(float),

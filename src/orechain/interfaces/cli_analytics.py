@@ -44,7 +44,7 @@ AllColumnsOpt = Annotated[bool, typer.Option("--all-columns", help="table format
 # the columns a terminal table shows by default (chosen to fit 100 columns); the rest with --all-columns
 _HHI_PRODUCTION_COLS = ("source_id", "year", "hhi_10000", "top3", "top3_share", "leader_share", "gw_hhi")
 _HHI_CAPACITY_COLS = ("stage", "hhi_10000", "top3", "top3_share", "leader_share", "left_out", "gw_hhi")
-_SHARES_COLS = ("stage", "source_id", "year", "country", "value", "share")
+_SHARES_COLS = ("stage", "source_id", "year", "country", "value", "capacity", "share")
 _LEFT_OUT_COLS = ("id", "stage", "host", "reason")
 _GEOPOLRISK_COLS = ("importer", "material", "year", "score", "cf", "hhi", "import_risk", "price")
 _EU_SR_COLS = ("material", "year", "supply_risk", "hhi_wgi_gs", "hhi_wgi_eu", "import_reliance", "eol_rir", "si_sr")
@@ -149,8 +149,8 @@ def risk_hhi(
                   f"{commodity} facilities not counted on their own", _LEFT_OUT_COLS, all_columns)
             return
         if show is HhiShow.shares:
-            _emit(shares(df, by=["commodity", "stage"], denominator="sum").assign(unit=caps.basis + "/yr"), fmt,
-                  out_path, title, _SHARES_COLS, all_columns)
+            _emit(shares(df, by=["commodity", "stage"], denominator="sum").rename(columns={"value": "capacity"})
+                  .assign(unit=caps.basis + "/yr"), fmt, out_path, title, _SHARES_COLS, all_columns)
             return
         res = _with_governance_source(_capacity_concentration(df, caps, top, gov), gov)
     except AnalyticsInputError as exc:
@@ -298,15 +298,17 @@ def _one_source_per_year(df: pd.DataFrame, materials: Sequence[str], years: Sequ
     """For each of ``materials`` and ``years``, the rows of the newest source (latest publication date, then the
     higher id): GeoPolRisk and the EU indicator need one production table; the choice is reported on stderr,
     and so are the chosen rows without a value (withheld), which are left out."""
-    df = df[df["commodity"].isin(list(materials)) & df["year"].isin(list(years))]
+    df = df[df["commodity"].isin(list(materials))]
     if not len(df):
         return df
     order = df.assign(_date=df["source_date"].fillna("").astype(str)).sort_values(["_date", "source_id"])
     pick = order.drop_duplicates(["commodity", "year"], keep="last").set_index(["commodity", "year"])["source_id"]
     keep = df["source_id"].to_numpy() == pick.reindex(pd.MultiIndex.from_frame(df[["commodity", "year"]])).to_numpy()
+    asked = pick.reset_index()
+    asked = asked[asked["year"].isin(list(years))]  # every year is kept; the years asked for are reported
     spans = [f"{m} {min(y)}{'' if min(y) == max(y) else f'-{max(y)}'}: {s}"
-             for (s, m), y in pick.reset_index().groupby(["source_id", "commodity"])["year"]]
-    err.print("[dim]production source per year: " + "; ".join(spans) + "[/dim]")
+             for (s, m), y in asked.groupby(["source_id", "commodity"])["year"]]
+    err.print("[dim]production source per year: " + ("; ".join(spans) or "none for the years asked") + "[/dim]")
     return _without_missing(df[keep].reset_index(drop=True))
 
 
