@@ -16,6 +16,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,3 +195,19 @@ def store(backend: str, loaded_db: Path | str, tmp_path: Path, request: pytest.F
         s = Store.open(url)
         yield s
         s.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for every real-browser test of the session (Playwright's sync API
+    allows one running instance per thread, so the dashboard and report suites share it)."""
+    from chromium_launch import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()

@@ -15,12 +15,10 @@ from typing import Any
 
 import pytest
 
+from chromium_launch import ARGS, CHROMIUM  # noqa: F401 - re-exported for the browser tests
 from orechain.evidence.shipped import load_dataset, load_into
 from orechain.evidence.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FAKE = Path(__file__).parents[1] / "api" / "fixtures" / "evidence"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -82,18 +80,6 @@ def shipped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 class Recorded:
     requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture
