@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -351,16 +352,39 @@ def load_into(store: Store, ds: Dataset | None = None) -> dict[str, int]:
     return added
 
 
-def load_shipped(store: Store) -> dict[str, int]:
+def load_shipped(store: Store, notes: list[str] | None = None) -> dict[str, int]:
     """Load the whole shipped evidence base: the CSV/YAML records (one transaction) and the World Bank
-    governance table ``wgi_pv.csv`` through the ``wgi`` importer (its own transaction, idempotent)."""
+    governance table ``wgi_pv.csv`` through the ``wgi`` importer (its own transaction, idempotent).
+
+    The importer's warnings about rows of the shipped table it cannot import (documented in docs/data.md)
+    go to ``notes`` when a list is given, instead of the log."""
     from orechain.evidence.importers import IMPORTERS, run_import
 
     added = load_into(store)
-    with resources.as_file(shipped_data_dir() / "wgi_pv.csv") as path:
-        rec = run_import(store, IMPORTERS["wgi"], Path(path))
+    wgi_log = logging.getLogger("orechain.evidence.importers.wgi")
+    handler = _Collect()
+    if notes is not None:
+        wgi_log.addHandler(handler)
+        wgi_log.propagate = False
+    try:
+        with resources.as_file(shipped_data_dir() / "wgi_pv.csv") as path:
+            rec = run_import(store, IMPORTERS["wgi"], Path(path))
+    finally:
+        if notes is not None:
+            wgi_log.removeHandler(handler)
+            wgi_log.propagate = True
+            notes.extend(handler.messages)
     added["governance"] = rec.added
     return added
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def _write(conn: Connection, ds: Dataset, added: dict[str, int]) -> None:

@@ -60,7 +60,7 @@ def open_store(db: str | None) -> Store:
         from orechain.evidence.shipped import load_shipped
 
         err.print(f"[dim]new database at {store.display_url}: loading the shipped evidence base[/dim]")
-        load_shipped(store)
+        load_shipped(store, notes=[])  # the notes are printed by `db init` and documented in docs/data.md
     return store
 
 
@@ -84,9 +84,10 @@ def db_init(db: DbOpt = None) -> None:
     """
     from orechain.evidence.shipped import load_shipped
 
+    notes: list[str] = []
     try:
         store = Store.open(db)
-        added = load_shipped(store)
+        added = load_shipped(store, notes=notes)
     except (StoreError, InputError) as exc:
         raise fail(exc) from exc
     total = sum(added.values())
@@ -96,6 +97,9 @@ def db_init(db: DbOpt = None) -> None:
                   + ", ".join(f"{k} {v}" for k, v in added.items() if v))
     else:
         out.print("the shipped evidence base was already loaded; nothing changed")
+    for note in notes:  # rows of the shipped WGI table that cannot be imported (docs/data.md lists them)
+        short = note if len(note) <= 200 else note[:200].rsplit(" ", 1)[0] + " ... (docs/data.md)"
+        err.print(f"[dim]note: {escape(short)}[/dim]")
 
 
 @db_app.command("status")
