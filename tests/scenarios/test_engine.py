@@ -188,3 +188,40 @@ def test_execute_rejects_zero(small_text: str) -> None:
     m = compile_model(parse_scenario(small_text, "small.yaml"))
     with pytest.raises(ValueError, match="at least 1"):
         execute(m, 0, 1)
+
+
+ENABLED = textwrap.dedent("""\
+    name: enabled
+    start: "2026-01-01"
+    horizon: 2031
+    consumer: USA
+    unit: t/yr
+    stages: [mining, separation]
+    demand: {base_year: 2026, base: 1000, target_year: 2030, target: 1000, quality: assumption}
+    projects:
+      - {id: mine, stage: mining, country: AUS, status: operating, capacity: 500, copies: 3,
+         growth: 0.1}
+      - {id: sep, stage: separation, country: USA, status: operating, capacity: 1000, requires: [port]}
+      - id: port
+        stage: export
+        in_chain: false
+        country: USA
+        status: financed
+        gates: [{name: build, duration: 2.5}]
+        ramp: {curve: [1.0]}
+    links:
+      - {from: mine, to: sep}
+""")
+
+
+def test_copies_requires_and_growth() -> None:
+    s = parse_scenario(ENABLED, "enabled.yaml")
+    assert [p.id for p in s.projects][:3] == ["mine-01", "mine-02", "mine-03"]
+    assert {(lk.upstream, lk.downstream) for lk in s.links} == {(f"mine-0{k}", "sep") for k in (1, 2, 3)}
+    m = compile_model(s)
+    met = evaluate(m, draw(m, block_generator(0, 0), 3))
+    mines = 3 * 500 * 1.1 ** np.arange(6)  # each copy grows 10% a year from the start year
+    port = np.array([0, 0, 0.5, 1, 1, 1])  # built at 2028.5, then fully online
+    assert np.allclose(capacity_of(m, met, "mine-02"), 500 * 1.1 ** np.arange(6))
+    assert np.allclose(capacity_of(m, met, "sep"), 1000 * port)  # the enabling project's online share
+    assert np.allclose(met.flow, np.minimum(mines, 1000 * port))

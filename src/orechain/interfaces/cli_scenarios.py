@@ -45,7 +45,7 @@ def simulate(
     scheduler: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs Optional
         help="Dask scheduler address (tcp://host:8786); default: a LocalCluster.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="LocalCluster workers (default: CPU count).")] = None,  # noqa: UP045
-    block_size: Annotated[int, typer.Option(min=1, help="Scenarios per random-stream block.")] = 16_384,
+    block_size: Annotated[int, typer.Option(min=1, help="Scenarios per random-stream block.")] = 8_192,
     target: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         help="Also report P(independent capacity >= VALUE by YEAR); VALUE@YEAR, repeatable.")] = None,
     tornado: Annotated[bool, typer.Option("--tornado/--no-tornado", help="Tornado sensitivity.")] = True,

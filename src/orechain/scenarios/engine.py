@@ -53,11 +53,13 @@ __all__ = [
     "compile_model",
     "draw",
     "evaluate",
+    "node_capacities",
     "run_block",
     "run_blocks",
+    "tune_allocator",
 ]
 
-BLOCK_SIZE = 16_384
+BLOCK_SIZE = 8_192
 HIST_BINS = 2_000
 PROJECT_BINS = 200
 _OPERATING_SINCE = 1.0e4  # years before the start: operating plants are past any ramp-up
@@ -153,8 +155,11 @@ def _ramp_frac(t_prod: Any, years: FloatArray, knots: tuple[FloatArray, FloatArr
     a0 = xp.clip(years[0] - xp.reshape(xp.asarray(t_prod, dtype=float), (-1,)), -(len(years) + 2.0), k + 1.0)
     k0 = xp.floor(a0)
     phi = a0 - k0
-    idx = xp.clip(k0.astype(np.int64)[:, None] + xp.asarray(np.arange(len(years))), -2, k) + 2
-    return xp.take(xp.asarray(rt), idx) + phi[:, None] * xp.take(xp.asarray(dt_), idx)
+    idx = xp.clip((k0.astype(np.int64) + 2)[:, None] + xp.asarray(np.arange(len(years))), 0, k + 2)
+    out = xp.take(xp.asarray(dt_), idx)
+    out *= phi[:, None]
+    out += xp.take(xp.asarray(rt), idx)
+    return out
 
 
 def _static_capacity(p: Project, years: FloatArray, t0: float, knots: tuple[FloatArray, FloatArray]) -> FloatArray:
@@ -402,6 +407,39 @@ class Metrics:
     bench_stage_share: Any | None = None  # (n, Y, S) the largest third-country share at each stage
 
 
+def _columns(m: Model, d: Draws, caps: dict[int, Any], xp: Any) -> Callable[[int], Any]:
+    """The capacity of each node of the chain graph: a facility's capacity online (a per-year vector for a
+    static one), a link's drawn capacity, or its share of its downstream facility's capacity."""
+    g, s = m.graph, m.scenario
+
+    def facility(i: int) -> Any:
+        j = g.project[i]
+        return caps[j] if j in caps else xp.asarray(m.static[j])
+
+    def column(i: int) -> Any:  # not recursive: a closure cycle would keep the block's arrays until a gc pass
+        if i < g.n_facilities:
+            return facility(i)
+        k = i - g.n_facilities
+        if m.link_draw[k] >= 0:
+            return xp.asarray(d.link_cap[:, int(m.link_draw[k])])[:, None]
+        return (s.links[g.link[k]].share or 0.0) * facility(g.link_downstream[k])
+
+    return column
+
+
+def node_capacities(m: Model, d: Draws, met: Metrics) -> FloatArray:
+    """(n, Y, nodes) capacity of every node of the chain graph in each scenario and year, excluded facilities
+    at 0: what the flow networks see (for the networkx comparison in tests and benchmarks; numpy only)."""
+    caps = {int(j): np.asarray(met.capacity[c]) for c, j in enumerate(m.dynamic)}
+    column = _columns(m, d, caps, np)
+    shape = met.flow.shape
+    out = np.zeros((*shape, m.graph.graph.n))
+    for i in range(m.graph.graph.n):
+        keep = i >= m.graph.n_facilities or m.independent[m.graph.project[i]]
+        out[:, :, i] = np.broadcast_to(column(i), shape) if keep else 0.0
+    return out
+
+
 def _first_year(values: Any, threshold: float, n_y: int, xp: Any) -> Any:
     hit = values >= threshold - 1e-9 * max(1.0, threshold)
     return xp.where(xp.any(hit, axis=1), xp.argmax(hit, axis=1), n_y)
@@ -464,19 +502,22 @@ def evaluate(m: Model, d: Draws, xp: Any = np) -> Metrics:
     share: dict[int, Any] = {}  # online share of nameplate, per dynamic project
     for c, j in enumerate(dyn):
         p = s.projects[j]
+        # ``frac *= x`` multiplies in place once ``frac`` is a fresh (n, Y) array (fewer allocations)
         if t_cols[c] is None:  # producing (or closed): the ramp is the same in every scenario
             start = t0 - _OPERATING_SINCE if p.status == "operating" else t0
             frac = xp.asarray(_ramp_frac(start, m.years, m.ramp[j], np) * _window(p, m.years) * ok_cols[c])
         else:
-            frac = _ramp_frac(t_cols[c], m.years, m.ramp[j], xp) * ok_cols[c][:, None]
+            frac = _ramp_frac(t_cols[c], m.years, m.ramp[j], xp)
+            frac *= ok_cols[c][:, None]
             if p.until is not None:
-                frac = frac * xp.asarray(_window(p, m.years))[None, :]
-        if m.region_of[j] >= 0:
-            frac = frac * region_up[:, int(m.region_of[j]), :]
-        if j in pmult:
-            frac = frac * pmult[j]
-        if p.growth is not None:
-            frac = frac * (1 + growth[:, c, None]) ** (years[None, :] - m.years[0])
+                frac *= xp.asarray(_window(p, m.years))[None, :]
+        for factor in ([region_up[:, int(m.region_of[j]), :]] if m.region_of[j] >= 0 else []) + \
+                ([pmult[j]] if j in pmult else []) + \
+                ([(1 + growth[:, c, None]) ** (years[None, :] - m.years[0])] if p.growth is not None else []):
+            if frac.shape == (n, n_y):
+                frac *= factor
+            else:
+                frac = frac * factor
         share[j] = frac
     pos = {q.id: j for j, q in enumerate(s.projects)}
     for j in m.requires_order:
@@ -486,24 +527,15 @@ def evaluate(m: Model, d: Draws, xp: Any = np) -> Metrics:
             share[j] = share[j] * xp.clip(enabler, 0.0, 1.0)
     caps: dict[int, Any] = {}
     for c, j in enumerate(dyn):
-        caps[j] = nameplate[:, c, None] * share.pop(j)
-        if caps[j].shape != (n, n_y):
-            caps[j] = caps[j] + xp.zeros((n, n_y))
+        sh = share.pop(j)
+        if sh.shape == (n, n_y):
+            sh *= nameplate[:, c, None]
+            caps[j] = sh
+        else:
+            caps[j] = nameplate[:, c, None] * sh + xp.zeros((n, n_y))
     capacity = [caps[j] for j in dyn]
     # 5. flows on the chain
-    g = m.graph
-
-    def facility(i: int) -> Any:
-        j = g.project[i]
-        return caps[j] if j in caps else xp.asarray(m.static[j])
-
-    def column(i: int) -> Any:  # not recursive: a closure cycle would keep the block's arrays until a gc pass
-        if i < g.n_facilities:
-            return facility(i)
-        k = i - g.n_facilities
-        if m.link_draw[k] >= 0:
-            return xp.asarray(d.link_cap[:, int(m.link_draw[k])])[:, None]
-        return (s.links[g.link[k]].share or 0.0) * facility(g.link_downstream[k])
+    column = _columns(m, d, caps, xp)
 
     def flow_of(key: str) -> Any:
         return max_flow_columns(column, m.nets[key], xp) + xp.zeros((n, n_y))
@@ -750,9 +782,36 @@ def blocks_for(n: int, block_size: int = BLOCK_SIZE) -> list[tuple[int, int]]:
     return out
 
 
+_ALLOCATOR_TUNED = False
+MMAP_THRESHOLD = 64 << 20
+TRIM_THRESHOLD = 256 << 20
+
+
+def tune_allocator() -> bool:
+    """Ask glibc (Linux) to keep freed memory for reuse: ``mallopt(M_MMAP_THRESHOLD, 64 MB)`` and
+    ``mallopt(M_TRIM_THRESHOLD, 256 MB)``. Every block allocates and frees the same few hundred MB of arrays;
+    with glibc's defaults they go back to the operating system and are faulted in again on the next block, which
+    measured 40-45% of the engine's CPU time. Done once per process (the first run, or the first block on a
+    Dask worker); afterwards the process keeps up to 256 MB of freed heap. Returns whether it was applied
+    (False where the C library is not glibc: nothing changes there)."""
+    global _ALLOCATOR_TUNED
+    if _ALLOCATOR_TUNED:
+        return True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        ok = bool(libc.mallopt(-3, MMAP_THRESHOLD)) and bool(libc.mallopt(-1, TRIM_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
+    _ALLOCATOR_TUNED = ok
+    return ok
+
+
 def run_block(m: Model, seed: int, block: int, n: int, xp: Any = np,
               to_numpy: Callable[[Any], Any] = np.asarray) -> Aggregate:
     """Draw, evaluate and aggregate one block."""
+    tune_allocator()
     d = draw(m, block_generator(seed, block), n)
     agg = Aggregate.empty(m)
     agg.add(block, m, evaluate(m, d, xp), to_numpy)
