@@ -14,7 +14,7 @@ def test_section_builds(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scenarios.run, "__defaults__", (2_000, 1_000))  # small run for speed
     sec = scenarios.build(store, ReportContext(as_of=dt.date(2026, 1, 15)))
     assert sec.id == "scenarios" and sec.title == "Scenarios"
-    assert {c.id for c in sec.charts} >= {"scenarios-fan-flow", "scenarios-time-to-impact"}
+    assert {c.id for c in sec.charts} >= {"scenarios-fan-flow", "scenarios-time-to-impact", "scenarios-fan-sourced"}
     json.dumps([c.option for c in sec.charts])  # ECharts options are JSON
     assert len(sec.charts[0].option["series"]) == 6
     assert sec.summary and "2,000 scenarios" in sec.summary[0]

@@ -178,14 +178,14 @@ class Result:
         assert imp is not None
         out = []
         added, sourced = self.fan("impact_flow"), self.fan("sourced_flow")
-        kinds = [("added", added, "adds to what reaches the consumer")]
+        kinds = [("added", added, "added to what reaches the consumer")]
         if "sourced" in self.model.nets:
-            kinds.append(("sourced", sourced, "could deliver alone (its sources only, through the real chain)"))
+            kinds.append(("sourced", sourced, "deliverable from their own sources alone, through the real chain"))
         for kind, fan, what in kinds:
             counts = self.agg.impact_counts if kind == "added" else self.agg.sourced_counts
             p_by = 1 - counts[-1] / self.agg.n
-            line = (f"Time to impact ({kind}): {imp.name} {what} at least {_num(imp.threshold)} {s.unit} by "
-                    f"{s.horizon} in {p_by:.1%} of scenarios")
+            line = (f"Time to impact, {imp.name} ({what}): at least {_num(imp.threshold)} {s.unit} by {s.horizon} "
+                    f"in {p_by:.1%} of scenarios")
             q10, q50 = self.impact_quantile(0.1, kind), self.impact_quantile(0.5, kind)
             if q50.isdigit():
                 line += f"; the median first year is {q50}"
@@ -194,9 +194,14 @@ class Result:
             mx = float(fan["p95"].max())
             line += f"; its P95 peaks at {_num(mx)}" if mx > 0 else "; it is 0 in 95% of scenarios every year"
             out.append(line + ".")
-        if float(added["p95"].max()) == 0 and len(kinds) > 1 and float(sourced["p95"].max()) > 0:
-            out.append(f"{imp.name} adds nothing because the chain's binding stage lies elsewhere: its material "
-                       "could reach the consumer only by displacing other independent feed (the 'sourced' figure).")
+        if float(added["p95"].max()) == 0:
+            where = f" (today: {s.present.bottleneck})" if s.present is not None and s.present.bottleneck else ""
+            line = (f"Why {imp.name} add nothing in at least 95% of scenarios: the chain's binding stage{where} is not "
+                    "one they relieve")
+            if len(kinds) > 1 and float(sourced["p95"].max()) > 0:
+                line += ("; their material could reach the consumer only by displacing other independent feed (the "
+                         "'deliverable from their own sources' figure)")
+            out.append(line + ".")
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -129,11 +129,13 @@ def _knobs(m: Model) -> list[tuple[str, Tweak, Tweak]]:
 
 
 METRIC_LABELS = {"ratio": "mean supply/demand ratio", "flow": "mean independent-chain capacity",
-                 "impact": "mean capacity the impact projects add", "impact_sourced": "mean impact-sourced capacity"}
+                 "impact": "mean capacity the impact projects add", "impact_sourced": "mean impact-sourced capacity",
+                 "benchmark": "mean largest third-country share (worst stage)"}
 
 
 def _outputs(met: Metrics, yi: int, metrics: tuple[str, ...]) -> list[float]:
-    arrays = {"ratio": met.ratio, "flow": met.flow, "impact": met.impact_flow, "impact_sourced": met.sourced_flow}
+    arrays = {"ratio": met.ratio, "flow": met.flow, "impact": met.impact_flow, "impact_sourced": met.sourced_flow,
+              "benchmark": met.bench_max_share}
     out = []
     for k in metrics:
         a = arrays[k]

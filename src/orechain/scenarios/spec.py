@@ -502,6 +502,8 @@ class _Builder:
         metrics = tuple(sens.get("metrics", ["ratio"]))
         if any(m.startswith("impact") for m in metrics) and impact is None:
             w.add(("sensitivity", "metrics"), "impact metrics need an impact: section")
+        if "benchmark" in metrics and "benchmark" not in d:
+            w.add(("sensitivity", "metrics"), "the benchmark metric needs a benchmark: section")
         if not any(p.in_chain for p in projects):
             w.add(("projects",), "the scenario has no chain projects (inline, or from base:)")
         if w.col.problems:
@@ -567,11 +569,6 @@ class _Builder:
                 "status": src.get("status"), "source_id": src.get("capacity_source_id") or src.get("source_id"),
                 "capacity_from": src.get("capacity_from"),
             }
-        missing = sorted(i for i, r in rows.items() if r["capacity"] is None)
-        if missing:
-            self.notes.append(f"{len(missing)} facilities of the base network have no capacity in the evidence base "
-                              f"and count 0 unless the scenario gives one (the lower bound, as in `orechain trace`): "
-                              f"{', '.join(missing)}")
         agg = dict(zip(net.aggregated["id"], net.aggregated["aggregate"], strict=True))
         if agg:
             self.notes.append(f"{len(agg)} plant rows are counted through national aggregates, not on their own: "
@@ -611,6 +608,11 @@ class _Builder:
                 p = self._project(raw, row, path, stages, conv, start, base.ramp_years, evidence=True)
                 if p is not None:
                     out.append(p)
+            missing = sorted(p.id for p in out if not p.capacity_known)
+            if missing:
+                self.notes.append(f"{len(missing)} facilities of the base network have no capacity in the evidence "
+                                  "base nor in the scenario and count 0 (the lower bound, as in `orechain trace`): "
+                                  + ", ".join(missing))
         for raw, path, row in rest:
             copies = int(raw.get("copies", 1))
             for k in range(1, copies + 1):

@@ -1,5 +1,7 @@
-"""The "Scenarios" section of the Pakistan-US report: the pakistan-us built-in scenario run with the report's
-seed, as fan charts (P5-P95 by year), the time-to-impact distribution, the tornado and the summary."""
+"""The "Scenarios" section of the Pakistan-US report: the pakistan-us built-in scenario (today's whole
+non-Chinese chain from the evidence base, with the deal's projects on top) run with the report's seed, as fan
+charts (P5-P95 by year) of the independent-chain capacity for the US and of what the Pakistani projects could
+deliver from their own sources, the time-to-impact distributions, the tornado and the summary."""
 
 from __future__ import annotations
 
@@ -87,28 +89,44 @@ def build(store: Store, ctx: ReportContext) -> Section:
     charts = [
         Chart("scenarios-fan-flow", fan_chart(flow, title="Independent-chain capacity for the United States",
                                               unit=s.unit),
-              caption=f"P5-P95 (light) and P25-P75 (dark) bands by year, {r.agg.n:,} scenarios, seed {r.seed}."),
-        Chart("scenarios-fan-ratio", fan_chart(r.fan("ratio"), title="Supply/demand ratio", unit="ratio"),
-              caption="Independent-chain capacity over world magnet rare-earth demand."),
+              caption=f"The whole chain free of China, mine to magnet, with the deal's projects: P5-P95 (light) and "
+                      f"P25-P75 (dark) bands by year, {r.agg.n:,} scenarios, seed {r.seed}."),
     ]
+    if "sourced" in r.model.nets:
+        charts.append(Chart(
+            "scenarios-fan-sourced", fan_chart(r.fan("sourced_flow"), title="Deliverable from Pakistani sources alone",
+                                               unit=s.unit),
+            caption="The most Pakistani material could deliver to the US through the real chain if it displaced "
+                    "other feed (non-Pakistani mines and recyclers removed)."))
+    charts.append(Chart("scenarios-fan-impact", fan_chart(r.fan("impact_flow"), title="Added by the Pakistani projects",
+                                                          unit=s.unit),
+                        caption="Independent capacity with the Pakistani projects minus without them."))
     tti = r.time_to_impact()
     if len(tti):
-        charts.append(Chart("scenarios-time-to-impact", impact_chart(tti, title="Time to impact"),
-                            caption="First year the Pakistani chain delivers the threshold; the last bar is 'never' "
-                                    "within the horizon."))
-    tables = {"scenarios_fan": r.fans(), "scenarios_time_to_impact": tti, "scenarios_reach": r.reach(),
+        charts.append(Chart("scenarios-time-to-impact", impact_chart(tti, title="Time to impact (added)"),
+                            caption="First year the Pakistani projects add the threshold to what reaches the US; the "
+                                    "last bar is 'never' within the horizon."))
+    if "sourced" in r.model.nets:
+        charts.append(Chart("scenarios-time-to-impact-sourced",
+                            impact_chart(r.time_to_impact("sourced"), title="Time to impact (own sources)"),
+                            caption="First year Pakistani sources alone could deliver the threshold."))
+    tables = {"scenarios_fan": r.fans(), "scenarios_time_to_impact": tti,
+              "scenarios_time_to_impact_sourced": r.time_to_impact("sourced"), "scenarios_reach": r.reach(),
               "scenarios_projects": r.projects()}
     if r.tornado is not None:
         tables["scenarios_tornado"] = r.tornado
     summary = r.summary()
     items = "".join(f"<li>{escape(line)}</li>" for line in summary)
-    assumptions = [p.id for p in s.projects if p.quality == "assumption"]
+    assumptions = sorted({p.group or p.id for p in s.projects if p.quality == "assumption"})
+    notes = "".join(f"<li>{escape(n)}</li>" for n in s.notes)
     html = (
         f"<p>{escape(s.description)}</p><ul>{items}</ul>"
         f"<p>Scenario file: <code>{escape(s.name)}</code> (run it with <code>orechain simulate {escape(s.name)}"
-        f"</code>). Gate durations are calibrated from published lead times (S&amp;P Global 2023: 15.7 years "
-        f"discovery to production, range 6-32); capacities of {escape(', '.join(assumptions))} are assumptions, "
-        f"as are failure probabilities, hazard rates and the policy effects: see docs/scenarios.md.</p>"
+        f"</code>). The chain is the evidence base's network as <code>orechain trace</code> builds it; plants in the "
+        f"pipeline pass gates calibrated from published lead times (S&amp;P Global 2023: 15.7 years discovery to "
+        f"production, range 6-32). The capacities or parameters of {escape(', '.join(assumptions))} are "
+        f"assumptions, as are failure probabilities, hazard rates and the policy effects: see docs/scenarios.md."
+        f"</p><p>Notes:</p><ul>{notes}</ul>"
     )
     used = facilities[facilities["id"].isin([p.facility for p in s.projects if p.facility])]
     sources = {str(x) for col in ("source_id", "capacity_source_id") for x in used[col].dropna()}
