@@ -88,7 +88,6 @@ def _index() -> dict[str, CountryCode]:
     clashes: dict[str, set[str]] = {}
     for c in countries():
         keys = {normalise(c.name), *(normalise(v) for v in c.variants)}
-        keys.add(c.code.casefold())
         for k in keys:
             if k in idx and idx[k] != c.code:
                 clashes.setdefault(k, {idx[k]}).add(c.code)
@@ -108,6 +107,9 @@ def resolve_country(name: str) -> CountryCode:
     if not name or not name.strip():
         raise UnknownName(name, reason="empty")
     idx = _index()
+    code = name.strip()
+    if len(code) == 3 and code.isascii() and code.isupper() and code in _by_code():
+        return CountryCode(code)  # an ISO code counts only as written, in capitals ("AND", never "and")
     key = normalise(name)
     if key in idx:
         return idx[key]
@@ -117,6 +119,9 @@ def resolve_country(name: str) -> CountryCode:
     if key == "congo":
         raise UnknownName(name, ["COD (Democratic Republic of the Congo)", "COG (Republic of the Congo)"],
                           reason="ambiguous")
+    if len(code) == 3 and code.upper() in _by_code():
+        raise UnknownName(name, [f"{code.upper()} ({country_name(code.upper())})"],
+                          reason="ISO codes are written in capitals; unknown")
     close = difflib.get_close_matches(key, list(idx), n=3, cutoff=0.8)
     raise UnknownName(name, sorted({f"{idx[c]} ({country_name(idx[c])})" for c in close}))
 
