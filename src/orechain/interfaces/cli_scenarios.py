@@ -53,12 +53,16 @@ def simulate(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
     out_path: OutOpt = None,
 ) -> None:
-    """Monte Carlo of a scenario: fan charts (P5-P95) of independent-chain capacity, supply/demand ratio and
-    the share free of excluded countries by year; P(capacity >= X by year Y); time to impact; capacity online
-    by project; the tornado sensitivity; and a plain-language summary.
+    """Monte Carlo of a scenario: fan charts (P5-P95), probabilities, time to impact, tornado.
+
+    By year: independent-chain capacity, supply/demand ratio, share free of excluded countries,
+    what the impact projects add and what their own sources could deliver (each with its time
+    to impact); P(capacity >= X by year Y); capacity online by project; the tornado; and a
+    plain-language summary. A scenario with base: runs on the evidence base's whole network
+    (as orechain trace builds it) with its projects on top.
 
     Examples:
-      orechain simulate pakistan-us --scenarios 1000000 --seed 7
+      orechain simulate pakistan-us --scenarios 20000 --seed 1
       orechain simulate us-magnets-2030 --target 3000@2030 --format json --out us.json
       orechain simulate my-scenario.yaml --backend dask --scheduler tcp://10.0.0.5:8786 --format csv
     """
@@ -128,8 +132,16 @@ def _print_tables(result: Any, out_path: Path | None) -> None:
              stream=stream)
         if len(result.reach()):
             emit(result.reach(), Format.TABLE, title="P(independent capacity >= value by year)", stream=stream)
-        if len(result.time_to_impact()):
-            emit(result.time_to_impact(), Format.TABLE, title="time to impact", stream=stream)
+        imp = result.scenario.impact
+        if imp is not None:
+            emit(result.fan("impact_flow")[cols], Format.TABLE, title=f"added by {imp.name} ({unit})", stream=stream)
+            emit(result.time_to_impact(), Format.TABLE, title=f"time to impact: first year {imp.name} add "
+                 f"{imp.threshold:g}", stream=stream)
+            if "sourced" in result.model.nets:
+                emit(result.fan("sourced_flow")[cols], Format.TABLE,
+                     title=f"deliverable from the sources of {imp.name} alone ({unit})", stream=stream)
+                emit(result.time_to_impact("sourced"), Format.TABLE, title=f"time to impact: first year the sources "
+                     f"of {imp.name} alone could deliver {imp.threshold:g}", stream=stream)
         if len(result.benchmark()):
             emit(result.benchmark(), Format.TABLE, title="benchmark", stream=stream)
         if result.tornado is not None:
