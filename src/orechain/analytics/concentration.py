@@ -216,7 +216,7 @@ def controlling_countries(facilities: pd.DataFrame, facility_owners: pd.DataFram
     best = by_country.drop_duplicates("facility").set_index("facility")
     ties = by_country.groupby("facility")["stake"].apply(lambda s: len(s) > 1 and np.isclose(s.iloc[0], s.iloc[1]))
     out = facilities[["id", "country", "operator"]].rename(columns={"id": "facility", "country": "host"}).copy()
-    out["controller"] = out["facility"].map(best["country"])
+    out["controller"] = out["facility"].map(best["country"]).astype(object)  # object even when no owner is known
     out["control_stake"] = out["facility"].map(best["stake"])
     out["control_basis"] = np.where(out["controller"].notna(), "largest owner stake", "")
     if rule == "majority":
