@@ -251,8 +251,9 @@ def compile_model(s: Scenario) -> Model:
             mine = [i for i, j in enumerate(graph.project) if impact[j]]
             nets["without"] = compile_flow(graph.graph, [*zero, *mine])
             others = [i for i in sources if i < graph.n_facilities and not impact[graph.project[i]]]
-            if any(i in sources and i not in set(zero) for i in mine):  # impact projects with sources of their own
-                nets["sourced"] = compile_flow(graph.graph, [*zero, *others])
+            sourced = compile_flow(graph.graph, [*zero, *others])
+            if sourced.reduced:  # the impact projects have sources of their own with a path to the consumer
+                nets["sourced"] = sourced
     except TooManyNodes as exc:
         raise InputError.one(s.file, None, "links", str(exc)) from exc
 

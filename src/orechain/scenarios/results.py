@@ -184,7 +184,7 @@ class Result:
         for kind, fan, what in kinds:
             counts = self.agg.impact_counts if kind == "added" else self.agg.sourced_counts
             p_by = 1 - counts[-1] / self.agg.n
-            line = (f"Time to impact, {imp.name} ({what}): at least {_num(imp.threshold)} {s.unit} by {s.horizon} "
+            line = (f"Time to impact of {imp.name}, {what}: at least {_num(imp.threshold)} {s.unit} by {s.horizon} "
                     f"in {p_by:.1%} of scenarios")
             q10, q50 = self.impact_quantile(0.1, kind), self.impact_quantile(0.5, kind)
             if q50.isdigit():
@@ -196,8 +196,8 @@ class Result:
             out.append(line + ".")
         if float(added["p95"].max()) == 0:
             where = f" (today: {s.present.bottleneck})" if s.present is not None and s.present.bottleneck else ""
-            line = (f"Why {imp.name} add nothing in at least 95% of scenarios: the chain's binding stage{where} is not "
-                    "one they relieve")
+            line = (f"Nothing is added by {imp.name} in at least 95% of scenarios because the chain's binding "
+                    f"stage{where} is not one these projects relieve")
             if len(kinds) > 1 and float(sourced["p95"].max()) > 0:
                 line += ("; their material could reach the consumer only by displacing other independent feed (the "
                          "'deliverable from their own sources' figure)")

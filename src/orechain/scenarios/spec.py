@@ -301,6 +301,7 @@ class _Where:
     def __init__(self, lines: Mapping[Path_, int], col: ProblemCollector) -> None:
         self.lines = lines
         self.col = col
+        self.seen: set[tuple[int | None, str | None, str]] = set()  # a project with copies: reported once
 
     def line(self, path: Sequence[str | int]) -> int | None:
         p = tuple(path)
@@ -309,7 +310,10 @@ class _Where:
         return self.lines.get(p)
 
     def add(self, path: Sequence[str | int], message: str) -> None:
-        self.col.add(self.line(path), _dotted(path), message)
+        key = (self.line(path), _dotted(path), message)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.col.add(*key)
 
 
 def _dotted(path: Sequence[str | int]) -> str | None:
@@ -549,7 +553,7 @@ class _Builder:
             net = build_network(f, linked(ids), commodity=commodity)
             producing = f[f["status"].isin(PRODUCING)]
             now = build_network(producing, linked(set(producing["id"])), commodity=commodity)
-            cap = independent_capacity(now, excluded)
+            cap = independent_capacity(now, excluded) if now.size else None  # nothing producing: no check
         except AnalyticsInputError as exc:
             for problem in exc.problems:
                 w.add(("base",), f"the evidence base's network: {problem}")
@@ -557,8 +561,9 @@ class _Builder:
         if unit_key(self.d["unit"]) != unit_key(net.basis):
             w.add(("unit",), f"with base: the unit is the analytics basis {net.basis + '/yr'!r}, "
                              f"not {self.d['unit']!r}")
-        self.present = PresentDay(float(cap.value), float(cap.value_upper), cap.bottleneck_stage,
-                                  tuple(str(x) for x in cap.missing["id"]), len(now.aggregated))
+        if cap is not None:
+            self.present = PresentDay(float(cap.value), float(cap.value_upper), cap.bottleneck_stage,
+                                      tuple(str(x) for x in cap.missing["id"]), len(now.aggregated))
         rows: dict[str, dict[str, Any]] = {}
         for r in net.facilities.to_dict(orient="records"):
             src = self.fac_by_id[str(r["id"])]
