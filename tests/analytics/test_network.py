@@ -284,3 +284,17 @@ def test_stage_capacities_converts_and_lists_what_it_leaves_out() -> None:
     same = f[f["id"].isin(["b", "agg"])].assign(stage="mining", capacity_unit="t/yr")
     r2 = stage_capacities(same, commodity="tungsten", factors=basis_factors("tungsten"))
     assert r2.capacities["capacity"].sum() == pytest.approx(60.0) and r2.basis.startswith("t (the one unit")
+
+
+def test_an_empty_network_is_a_clear_error_not_a_crash() -> None:
+    import pandas as pd
+
+    from orechain.analytics.errors import AnalyticsInputError
+    from orechain.analytics.network import Network, independent_capacity, trace
+
+    empty = Network(facilities=pd.DataFrame(columns=["id", "stage", "capacity", "capacity_known"]),
+                    links=pd.DataFrame(columns=["upstream", "downstream", "share"]), stages=(), basis="t")
+    with pytest.raises(AnalyticsInputError, match="no facilities"):
+        independent_capacity(empty, ["CHN"])
+    with pytest.raises(AnalyticsInputError, match="no facilities"):
+        trace(empty, ["USA"])

@@ -489,6 +489,11 @@ def _unbounded_path(g: _Graph) -> bool:
     return bool(np.isin(g.sink, breadth_first_order(m, g.source, directed=True, return_predecessors=False)))
 
 
+def _require_facilities(net: Network, what: str) -> None:
+    if net.facilities.empty or not net.stages:
+        raise AnalyticsInputError(what, ["the network has no facilities (none of the commodity with a known stage)"])
+
+
 def independent_capacity(net: Network, exclude: Iterable[str] = (), *,
                          by: Literal["controller", "host", "either"] = "controller",
                          consumer_hosts: Iterable[str] | None = None, resolution: float | None = None
@@ -500,6 +505,7 @@ def independent_capacity(net: Network, exclude: Iterable[str] = (), *,
     final-stage facility that is left, i.e. the consumer may import finished products from any of them).
     ``resolution``: the capacity unit of the integer solve (default: the total capacity / 2^30, at most 1e-6).
     """
+    _require_facilities(net, "independent capacity")
     keep = _keep(net, exclude, by)
     final_ok = _final_ok(net, consumer_hosts)
     g = _graph(net, keep, final_ok)
@@ -667,6 +673,7 @@ def trace(net: Network, consumer: Sequence[str], *, demand: float | None = None,
     Path shares are exact and every path is kept, so their bookkeeping grows with (paths x facilities);
     past ``max_path_rows`` intermediate rows it raises :class:`AnalyticsInputError` rather than cut paths
     (use ``paths=False`` for the stage shares alone on very large networks)."""
+    _require_facilities(net, "trace")
     f = net.facilities
     n = len(f)
     cap = f["capacity"].to_numpy(dtype=float)
