@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from fastapi import Query, Request
 from pydantic import BaseModel
 
 from orechain.interfaces.api.errors import ApiError
-from orechain.interfaces.output import records
+from orechain.interfaces.output import _clean
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Fmt", "ListBody", "Page", "negotiate", "page_params", "render_list",
-           "render_page"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Fmt", "ListBody", "Page", "negotiate", "page_params", "records",
+           "render_list", "render_page"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -145,6 +147,30 @@ def render_page(request: Request, page: Page, fmt: Fmt, total: int, csv_rows: pd
             "meta": {"total": total, "count": len(json_rows), "limit": page.limit, "offset": page.offset},
             "links": {"self": str(request.url), "next": nxt, "prev": prev}}
     return json_bytes(body), "application/json", headers
+
+
+def _column(values: pd.Series) -> list[Any]:
+    """One column as plain Python values, as ``output.records`` gives them (NaN -> None, numpy scalars unboxed)."""
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else "?"
+    if kind in ("i", "u", "b"):
+        out: list[Any] = values.to_numpy().tolist()
+        return out
+    if kind == "f":
+        return [None if math.isnan(v) else v for v in values.to_numpy().tolist()]
+    if kind == "?":  # extension dtypes (str, Int64, boolean): their missing value comes back as None
+        objs = values.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]  # stubs omit None
+        return objs if isinstance(values.dtype, pd.StringDtype) else [_clean(v) for v in objs]
+    return [_clean(v) for v in values.to_numpy(dtype=object)]
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``df`` as JSON-ready dicts: the same values as ``orechain.interfaces.output.records`` (which
+    goes through ``DataFrame.to_dict``, row by row), built a column at a time, several times faster."""
+    names = [str(c) for c in df.columns]
+    cols = [_column(values) for _, values in df.items()]
+    if not cols:
+        return [{} for _ in range(len(df))]
+    return [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
 
 
 def json_bytes(obj: Any) -> bytes:

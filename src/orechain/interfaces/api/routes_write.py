@@ -26,8 +26,7 @@ from orechain.access.users import Principal, Role
 from orechain.interfaces.api.auth import AccessConfig, require
 from orechain.interfaces.api.common import context
 from orechain.interfaces.api.errors import ApiError, ErrorBody
-from orechain.interfaces.api.paging import Fmt, ListBody, Page, json_bytes, negotiate, page_params, render_list
-from orechain.interfaces.output import records
+from orechain.interfaces.api.paging import Fmt, ListBody, Page, json_bytes, negotiate, page_params, records, render_list
 
 __all__ = ["build_router"]
 

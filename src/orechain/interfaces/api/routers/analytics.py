@@ -22,8 +22,7 @@ from orechain.evidence import queries
 from orechain.evidence.store import Store
 from orechain.interfaces.api.common import context, detail, listing, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
-from orechain.interfaces.api.paging import ListBody, Page, page_params
-from orechain.interfaces.output import records
+from orechain.interfaces.api.paging import ListBody, Page, page_params, records
 
 __all__ = ["router"]
 

@@ -19,8 +19,7 @@ from orechain.claims.grading import LADDER
 from orechain.evidence.store import Store
 from orechain.interfaces.api.common import detail, listing, page_response, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
-from orechain.interfaces.api.paging import Fmt, ListBody, Page, negotiate, page_params
-from orechain.interfaces.output import records
+from orechain.interfaces.api.paging import Fmt, ListBody, Page, negotiate, page_params, records
 
 __all__ = ["router"]
 

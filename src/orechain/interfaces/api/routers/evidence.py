@@ -4,6 +4,7 @@ object with its parts and a ``sources`` map of every source it cites (so each nu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Annotated, Any
 
@@ -15,8 +16,7 @@ from orechain.evidence.model import Stage, Status
 from orechain.evidence.names import UnknownName, countries, resolve_country
 from orechain.interfaces.api.common import detail, listing, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
-from orechain.interfaces.api.paging import ListBody, Page, page_params
-from orechain.interfaces.output import records
+from orechain.interfaces.api.paging import ListBody, Page, page_params, records
 
 __all__ = ["router"]
 
@@ -82,7 +82,10 @@ def _sources(request: Request, ids: Iterable[Any]) -> dict[str, dict[str, Any]]:
 
 
 # --- countries and commodities -----------------------------------------------------------------------
+@functools.cache
 def _countries_frame() -> pd.DataFrame:
+    """The country table (shipped with the code, never changed by a write): built once per process; callers
+    only filter it (copy-on-write keeps the kept frame as it is)."""
     return pd.DataFrame([{"code": c.code, "name": c.name, "iso2": c.iso2, "numeric": c.numeric,
                           "variants": "|".join(c.variants)} for c in countries()])
 
