@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask,postgres]'
 	touch $(STAMP)
 
+# demo: the Pakistan-US assessment on the shipped data; the three real articles beside the checkout
+# (../shared/corpus, not shipped: news copyright) feed its claims section when they are there.
 demo: $(STAMP)
 	$(BIN)/orechain db init --db $(OUT)/orechain.db
+	if [ -d ../shared/corpus ]; then $(BIN)/orechain claims ingest ../shared/corpus --db $(OUT)/orechain.db; fi
 	$(BIN)/orechain assess pakistan-us --db $(OUT)/orechain.db --out $(OUT)
 
 lint: $(STAMP)
