@@ -19,9 +19,10 @@ import numpy as np
 
 from orechain.scenarios.engine import BLOCK_SIZE, Aggregate, Model, blocks_for, run_block, run_blocks
 
-__all__ = ["Backend", "BackendUnavailable", "array_module", "execute"]
+__all__ = ["DASK_RETRIES", "Backend", "BackendUnavailable", "DaskRunFailed", "array_module", "execute"]
 
 Progress = Callable[[int], None]
+DASK_RETRIES = 3  # resubmissions of a Dask task that errs (a task whose worker dies is also rescheduled)
 
 
 class Backend(StrEnum):
@@ -33,6 +34,10 @@ class Backend(StrEnum):
 
 class BackendUnavailable(RuntimeError):
     """The backend's optional package (or its hardware) is not available here."""
+
+
+class DaskRunFailed(RuntimeError):
+    """Some blocks of a Dask run failed even after retries; the run returns nothing rather than a short result."""
 
 
 def array_module(backend: Backend | str) -> tuple[Any, Callable[[Any], Any]]:
@@ -102,13 +107,32 @@ def _execute_dask(model: Model, seed: int, blocks: list[tuple[int, int]], schedu
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         groups = _groups(blocks, n_workers * 4)
-        futures = client.map(run_blocks, [model] * len(groups), [seed] * len(groups), groups, pure=False)
+        # A task whose worker dies is rescheduled on another worker by the scheduler; one that still errs is
+        # resubmitted up to DASK_RETRIES times. Every future is gathered: a group that still fails fails the run.
+        futures = client.map(run_blocks, [model] * len(groups), [seed] * len(groups), groups, pure=False,
+                             retries=DASK_RETRIES)
         agg = Aggregate.empty(model)
-        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
-            part: Aggregate = fut.result()
+        failed: list[tuple[list[tuple[int, int]], BaseException]] = []
+        group_of = {fut.key: group for fut, group in zip(futures, groups, strict=True)}
+        # as_completed otherwise tracks on the *default* client's event loop, which is another client's when the
+        # caller has one (a lost future's retry then fails with "bound to a different event loop").
+        for fut in as_completed(futures, loop=client.loop):  # type: ignore[no-untyped-call]
+            try:
+                part: Aggregate = fut.result()
+            except Exception as exc:
+                failed.append((group_of[fut.key], exc))
+                continue
             agg.merge(part)
             if progress is not None:
                 progress(part.n)
+        if failed:
+            n_blocks = sum(len(g) for g, _ in failed)
+            raise DaskRunFailed(f"{n_blocks} of {len(blocks)} blocks ({len(failed)} of {len(groups)} Dask tasks) "
+                                f"failed after {DASK_RETRIES} retries; no partial result is returned. First error: "
+                                f"{type(failed[0][1]).__name__}: {failed[0][1]}") from failed[0][1]
+        expected = sum(n for _, n in blocks)
+        if agg.n != expected:  # pragma: no cover - guards against a silently short result
+            raise DaskRunFailed(f"the Dask run aggregated {agg.n} scenarios, expected {expected}")
         return agg
     finally:
         client.close()
