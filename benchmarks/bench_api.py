@@ -52,8 +52,9 @@ PATHS = [
 SERVER = """
 import sys, uvicorn
 from orechain.interfaces.api import create_app
-from orechain.interfaces.api.serving import UVICORN
+from orechain.interfaces.api.serving import UVICORN, settle_heap
 app = create_app(sys.argv[1], cache_entries=int(sys.argv[2]), frame_entries=int(sys.argv[3]))
+settle_heap()  # as orechain serve does
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[4]), **UVICORN)
 """
 

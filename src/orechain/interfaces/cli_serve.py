@@ -8,7 +8,7 @@ import typer
 
 from orechain.evidence.errors import InputError
 from orechain.evidence.store import StoreError
-from orechain.interfaces.api.serving import UVICORN
+from orechain.interfaces.api.serving import UVICORN, settle_heap
 from orechain.interfaces.cli import DbOpt, fail
 
 
@@ -35,5 +35,6 @@ def serve(
     except (StoreError, InputError) as exc:
         raise fail(exc) from exc
     typer.echo(f"serving {app.state.orechain.store.display_url} at http://{host}:{port}/ (API: /api/v1)", err=True)
+    settle_heap()
     options = {**UVICORN, "access_log": access_log, "log_level": "info" if access_log else UVICORN["log_level"]}
     uvicorn.run(app, host=host, port=port, **options)
