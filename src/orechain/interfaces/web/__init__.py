@@ -33,8 +33,8 @@ PAGES: list[tuple[str, str, str]] = [
     ("/sankey", "Mine to magnet", "sankey.html"),
     ("/scenarios", "Scenarios", "scenarios.html"),
     ("/claims", "Claims ledger", "claims.html"),
-    ("/deals", "Deals", "deals.html"),
-    ("/sources", "Sources", "sources.html"),
+    ("/deals", "Deals", "pages.html"),
+    ("/sources", "Sources", "pages.html"),
 ]
 
 
@@ -69,7 +69,7 @@ def mount_dashboard(app: FastAPI) -> None:
 
 def _list_page(template: str, label: str, path: str) -> Callable[[], HTMLResponse]:
     def page() -> HTMLResponse:
-        return _render(template, title=label, current=path)
+        return _render(template, title=label, current=path, page=path.strip("/"))
     return page
 
 
@@ -77,5 +77,6 @@ def _item_page(kind: str) -> Callable[[Request, str], HTMLResponse]:
     def item(request: Request, ident: str) -> HTMLResponse:
         if len(ident) > 200 or not _exists(request, kind, ident):
             return _render("missing.html", status=404, title=f"Unknown {kind}", kind=kind, ident=ident, current="")
-        return _render(f"{kind}.html", title=kind.capitalize(), ident=ident, current="")
+        template = "document.html" if kind == "document" else "pages.html"  # pages.js draws the others
+        return _render(template, title=kind.capitalize(), ident=ident, current="", page=kind)
     return item
