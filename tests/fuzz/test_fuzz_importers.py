@@ -22,6 +22,16 @@ def checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImportCheck]:
     c.store.close()
 
 
+def _check_mutated(checker: ImportCheck, name: str, muts: list[ByteMutation]) -> None:
+    """Apply the mutations to the real file and check the import either succeeds or fails cleanly."""
+    target = TARGETS[name]
+    data = original(target)
+    for m in muts:
+        data = m.apply(data)
+    note(f"{name}: {muts!r}")
+    checker.check(target, data)
+
+
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_unmutated_file_imports(checker: ImportCheck, name: str) -> None:  # the check can see success
     target = TARGETS[name]
@@ -32,12 +42,7 @@ def test_unmutated_file_imports(checker: ImportCheck, name: str) -> None:  # the
 @settings(FUZZ, max_examples=15)
 @given(muts=byte_mutations())
 def test_mutated_file(checker: ImportCheck, name: str, muts: list[ByteMutation]) -> None:
-    target = TARGETS[name]
-    data = original(target)
-    for m in muts:
-        data = m.apply(data)
-    note(f"{name}: {muts!r}")
-    checker.check(target, data)
+    _check_mutated(checker, name, muts)
 
 
 @pytest.mark.slow
@@ -45,9 +50,4 @@ def test_mutated_file(checker: ImportCheck, name: str, muts: list[ByteMutation])
 @settings(FUZZ, max_examples=400)
 @given(muts=byte_mutations())
 def test_mutated_file_deep(checker: ImportCheck, name: str, muts: list[ByteMutation]) -> None:
-    target = TARGETS[name]
-    data = original(target)
-    for m in muts:
-        data = m.apply(data)
-    note(f"{name}: {muts!r}")
-    checker.check(target, data)
+    _check_mutated(checker, name, muts)
