@@ -89,10 +89,20 @@ def test_invalid_scenarios_are_4xx_and_never_jobs(shipped: TestClient) -> None:
     assert_error(shipped.get(f"{JOBS}/not-a-job-id"), 422)
 
 
-def test_a_job_past_its_deadline_stops_and_says_so(tmp_path: Path) -> None:
+def poll(jm: Any, job_id: str, timeout: float = 10) -> Any:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        job = jm.get(job_id)
+        if job.state.value not in ("queued", "running"):
+            return job
+        time.sleep(0.01)
+    raise AssertionError(f"job {job_id} still running after {timeout} s")
+
+
+def test_a_job_past_its_deadline_stops_and_says_so(empty_store: Store) -> None:
     from orechain.interfaces.api.jobs import JobManager, JobState
 
-    jm = JobManager(workers=1, timeout_s=0.05)
+    jm = JobManager(empty_store, workers=1, timeout_s=0.05)
 
     def slow(progress: Any) -> dict[str, Any]:
         for _ in range(1000):  # an engine reporting progress block by block
@@ -101,24 +111,23 @@ def test_a_job_past_its_deadline_stops_and_says_so(tmp_path: Path) -> None:
         return {}
 
     job, _ = jm.submit("k", 1000, slow)
-    end = time.monotonic() + 10
-    while job.state in (JobState.QUEUED, JobState.RUNNING) and time.monotonic() < end:
-        time.sleep(0.01)
-    assert job.state is JobState.TIMED_OUT and job.result is None
+    job = poll(jm, job.id)
+    assert job.state is JobState.TIMED_OUT and jm.result(job.id) == (job, None)
     assert job.error and "time limit" in job.error and 0 < job.done < 1000
     # a timed-out key is not served from the cache: submitting it again starts a new job
     again, cached = jm.submit("k", 1000, lambda progress: {})
     assert not cached and again.id != job.id
+    assert poll(jm, again.id).state is JobState.DONE
     jm.shutdown()
 
 
-def test_a_full_queue_answers_503_not_a_hang() -> None:
+def test_a_full_queue_answers_503_not_a_hang(empty_store: Store) -> None:
     from orechain.interfaces.api.jobs import JobManager, QueueFull
 
-    jm = JobManager(workers=1, max_queued=1, timeout_s=5)
+    jm = JobManager(empty_store, workers=1, max_queued=1, timeout_s=5)
     gate = __import__("threading").Event()
     jm.submit("a", 1, lambda p: (gate.wait(5), {})[1])  # occupies the single worker
-    time.sleep(0.05)
+    time.sleep(0.2)
     jm.submit("b", 1, lambda p: {})  # waits
     with pytest.raises(QueueFull):
         jm.submit("c", 1, lambda p: {})

@@ -264,3 +264,20 @@ governance = Table(
     Column("source_id", String(80), ForeignKey("sources.id"), primary_key=True),  # vintages stay apart
     Column("import_id", Integer, ForeignKey("imports.id")),
 )
+
+scenario_jobs = Table(  # the API's scenario jobs (interfaces/api/jobs.py; migration 0006_scenario_jobs)
+    "scenario_jobs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("state", String(10), nullable=False),
+    Column("scenarios", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("submitted_at", Float, nullable=False),  # POSIX seconds, as every time here
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("deadline_at", Float),
+    Column("heartbeat_at", Float, nullable=False),
+    Column("worker", String(120), nullable=False),
+    Column("error", Text),
+    Column("result", Text),  # JSON
+)

@@ -53,7 +53,7 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
                               "JSON or CSV by the Accept header. Every error has the body "
                               '`{"error": {"status", "code", "message", "details"}}`.')
     cache = ResponseCache(data_version_probe(store.url), cache_entries, frame_entries)
-    jobs = JobManager(workers=job_workers, max_queued=job_queue, timeout_s=job_timeout_s)
+    jobs = JobManager(store, workers=job_workers, max_queued=job_queue, timeout_s=job_timeout_s)
     app.state.orechain = ApiContext(store=store, cache=cache, extras={"jobs": jobs})
     app.add_middleware(CacheMiddleware, cache=cache, prefix=API_PREFIX + "/")
     access = access or AccessConfig.from_settings()

@@ -99,7 +99,7 @@ async def submit_job(request: Request, body: JobRequest) -> Response:
         return simulate(scenario, scenarios=body.scenarios, seed=body.seed, progress=progress).to_dict()
 
     try:
-        job, cached = _jobs(request).submit(key, body.scenarios, run)
+        job, cached = await run_in_threadpool(_jobs(request).submit, key, body.scenarios, run)
     except QueueFull as exc:
         raise ApiError(503, str(exc)) from None
     status = {**job.status(), "cached": cached, "status_url": f"{request.url.path}/{job.id}",
@@ -109,7 +109,7 @@ async def submit_job(request: Request, body: JobRequest) -> Response:
 
 @router.get("/scenarios/jobs/{job_id}", summary="A job's state and progress")
 async def job_status(request: Request, job_id: JobPath) -> dict[str, Any]:
-    job = _jobs(request).get(job_id)
+    job = await run_in_threadpool(_jobs(request).get, job_id)
     if job is None:
         raise ApiError(404, f"no job {job_id!r}")
     return job.status()
@@ -117,10 +117,13 @@ async def job_status(request: Request, job_id: JobPath) -> dict[str, Any]:
 
 @router.get("/scenarios/jobs/{job_id}/result", summary="A finished job's results (fan charts, probabilities, ...)")
 async def job_result(request: Request, job_id: JobPath) -> Response:
-    job = _jobs(request).get(job_id)
-    if job is None:
+    found = await run_in_threadpool(_jobs(request).result, job_id)
+    if found is None:
         raise ApiError(404, f"no job {job_id!r}")
-    if job.result is None:
+    job, result = found
+    if result is None:
         raise ApiError(409, f"job {job_id} is {job.state.value}; it has no result",
                        details={"state": job.state.value, "error": job.error})
-    return Response(json_bytes({"job": job.status(), "result": job.result}), media_type="application/json")
+    # the result is stored as JSON text: spliced in as it is, not parsed and serialised again
+    body = b'{"job":' + json_bytes(job.status()) + b',"result":' + result.encode() + b"}"
+    return Response(body, media_type="application/json")
