@@ -2,27 +2,52 @@
 CuPy/JAX on a GPU when those optional packages are installed.
 
 Every backend runs the same blocks with the same draws (numpy generators on the host, one per block), so
-for the same seed, scenario count and block size the results are the same everywhere; see
-:mod:`orechain.scenarios.engine`. A backend whose package is missing raises :class:`BackendUnavailable`
-with what to install.
+for the same seed, scenario count and block size every backend evaluates the same random numbers; see
+:mod:`orechain.scenarios.engine`. numpy and Dask give bit-identical results. CuPy and JAX evaluate the same
+draws in float64 on the device, whose ``exp``, ``log``, ``pow`` and matrix products may round differently in
+the last bit: their flows, capacities and counts agree with numpy's to rounding (measured on an H100, see
+docs/scenarios.md, "Backends"). JAX compiles the whole evaluation of a block once per block length
+(``jax.jit``); CuPy runs it op by op. On both, the host draws the next blocks in a thread pool while the device
+evaluates, and the fixed-size aggregate is folded on the host. A backend whose package (or device) is missing
+raises :class:`BackendUnavailable` with what to install.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import fields
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from orechain.scenarios.engine import BLOCK_SIZE, Aggregate, Model, blocks_for, run_block, run_blocks
+from orechain.scenarios.engine import (
+    BLOCK_SIZE,
+    Aggregate,
+    Draws,
+    Metrics,
+    Model,
+    blocks_for,
+    draw,
+    evaluate,
+    run_block,
+    run_blocks,
+    tune_allocator,
+)
+from orechain.scenarios.sampling import block_generator
 
-__all__ = ["DASK_RETRIES", "Backend", "BackendUnavailable", "DaskRunFailed", "array_module", "execute"]
+__all__ = ["DASK_RETRIES", "DRAW_THREADS", "Backend", "BackendUnavailable", "DaskRunFailed", "array_module",
+           "device_evaluator", "execute"]
 
 Progress = Callable[[int], None]
+Evaluator = Callable[[Draws], Metrics]
 DASK_RETRIES = 3  # resubmissions of a Dask task that errs (a task whose worker dies is also rescheduled)
+DRAW_THREADS = 4  # host threads drawing the next blocks while a GPU backend evaluates (numpy's generators
+# release the GIL while they fill arrays)
 
 
 class Backend(StrEnum):
@@ -41,7 +66,9 @@ class DaskRunFailed(RuntimeError):
 
 
 def array_module(backend: Backend | str) -> tuple[Any, Callable[[Any], Any]]:
-    """(xp, to_numpy) for an array backend."""
+    """(xp, to_numpy) for an array backend; raises :class:`BackendUnavailable` when its package or, for CuPy,
+    a CUDA device is missing. Choosing JAX turns on its float64 mode (``jax_enable_x64``) for the process: the
+    engine computes in float64 everywhere."""
     b = Backend(backend)
     if b in (Backend.NUMPY, Backend.DASK):
         return np, np.asarray
@@ -49,21 +76,92 @@ def array_module(backend: Backend | str) -> tuple[Any, Callable[[Any], Any]]:
         try:
             import cupy
         except ImportError as exc:
-            raise BackendUnavailable("the cupy backend needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x "
-                                     "(not installed here)") from exc
+            raise BackendUnavailable("the cupy backend needs CuPy and an NVIDIA GPU: pip install cupy-cuda13x "
+                                     "(or cupy-cuda12x, matching your CUDA driver); cupy is not installed "
+                                     "here") from exc
         try:
-            cupy.cuda.runtime.getDeviceCount()
-        except Exception as exc:  # pragma: no cover - needs CuPy without a GPU
+            count = int(cupy.cuda.runtime.getDeviceCount())
+        except Exception as exc:  # CUDARuntimeError without a driver or device
             raise BackendUnavailable(f"CuPy is installed but no CUDA device is usable: {exc}") from exc
+        if count < 1:
+            raise BackendUnavailable("CuPy is installed but no CUDA device is usable: 0 devices found")
         return cupy, cupy.asnumpy
     try:
         import jax
         import jax.numpy as jnp
     except ImportError as exc:
-        raise BackendUnavailable("the jax backend needs JAX: pip install 'jax[cuda12]' for a GPU or 'jax' for "
-                                 "CPU (not installed here)") from exc
+        raise BackendUnavailable("the jax backend needs JAX: pip install 'jax[cuda13]' for an NVIDIA GPU or "
+                                 "'jax' for the CPU (not installed here)") from exc
     jax.config.update("jax_enable_x64", True)
     return jnp, np.asarray
+
+
+def device_evaluator(model: Model, backend: Backend | str) -> Evaluator:
+    """``Draws -> Metrics`` on ``backend``'s device: :func:`~orechain.scenarios.engine.evaluate` with its array
+    module, compiled with ``jax.jit`` for JAX (one compilation per block length; the model is a constant of
+    the compiled program). The metrics stay on the device until the aggregate copies them."""
+    b = Backend(backend)
+    xp, _ = array_module(b)
+    if b is not Backend.JAX:
+        return lambda d: evaluate(model, d, xp)
+    import jax
+
+    names = [f.name for f in fields(Draws) if f.name != "n"]
+    compiled: dict[int, Any] = {}
+
+    def run(d: Draws) -> Metrics:
+        fn = compiled.get(d.n)
+        if fn is None:
+            def traced(*arrays: Any, n: int = d.n) -> list[Any]:
+                met = evaluate(model, Draws(n, *arrays), xp)
+                return [getattr(met, f.name) for f in fields(Metrics)]
+
+            fn = compiled[d.n] = jax.jit(traced)
+        return Metrics(*fn(*(getattr(d, k) for k in names)))
+
+    return run
+
+
+def _prefetched_draws(model: Model, seed: int, blocks: Sequence[tuple[int, int]],
+                      threads: int) -> Iterator[tuple[int, Draws]]:
+    """Each block's draws, in block order, drawn ``threads`` blocks ahead in a thread pool (a block's draws
+    depend only on its own generator, so the order of drawing changes nothing)."""
+    with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
+        ahead: deque[tuple[int, Future[Draws]]] = deque()
+        todo = iter(blocks)
+        for block, n in todo:
+            ahead.append((block, pool.submit(draw, model, block_generator(seed, block), n)))
+            if len(ahead) > threads:
+                break
+        while ahead:
+            block, fut = ahead.popleft()
+            nxt = next(todo, None)
+            if nxt is not None:
+                ahead.append((nxt[0], pool.submit(draw, model, block_generator(seed, nxt[0]), nxt[1])))
+            yield block, fut.result()
+
+
+def _execute_device(model: Model, seed: int, blocks: Sequence[tuple[int, int]], backend: Backend,
+                    progress: Progress | None, draw_threads: int) -> Aggregate:
+    """CuPy/JAX: host draws (prefetched), device evaluation, host aggregation. Block ``b`` is aggregated after
+    block ``b + 1`` has been queued on the device, so the device computes while the host folds and draws."""
+    tune_allocator()
+    _, to_numpy = array_module(backend)
+    evaluator = device_evaluator(model, backend)
+    agg = Aggregate.empty(model)
+    pending: tuple[int, int, Metrics] | None = None
+    for block, d in _prefetched_draws(model, seed, blocks, draw_threads):
+        met = evaluator(d)  # queued on the device (both CuPy and JAX dispatch asynchronously)
+        if pending is not None:
+            agg.add(pending[0], model, pending[2], to_numpy)
+            if progress is not None:
+                progress(pending[1])
+        pending = (block, d.n, met)
+    if pending is not None:
+        agg.add(pending[0], model, pending[2], to_numpy)
+        if progress is not None:
+            progress(pending[1])
+    return agg
 
 
 def _groups(blocks: Sequence[tuple[int, int]], parts: int) -> list[list[tuple[int, int]]]:
@@ -73,14 +171,17 @@ def _groups(blocks: Sequence[tuple[int, int]], parts: int) -> list[list[tuple[in
 
 def execute(model: Model, scenarios: int, seed: int, backend: Backend | str = Backend.NUMPY, *,
             block_size: int = BLOCK_SIZE, scheduler: str | None = None, workers: int | None = None,
-            progress: Progress | None = None) -> Aggregate:
-    """Run ``scenarios`` scenarios of ``model`` and return the merged aggregate."""
+            progress: Progress | None = None, draw_threads: int = DRAW_THREADS) -> Aggregate:
+    """Run ``scenarios`` scenarios of ``model`` and return the merged aggregate. ``draw_threads`` is the size
+    of the host thread pool that draws ahead for the GPU backends."""
     if scenarios < 1:
         raise ValueError("--scenarios must be at least 1")
     b = Backend(backend)
     blocks = blocks_for(scenarios, block_size)
     if b is Backend.DASK:
         return _execute_dask(model, seed, blocks, scheduler, workers, progress)
+    if b in (Backend.CUPY, Backend.JAX):
+        return _execute_device(model, seed, blocks, b, progress, draw_threads)
     xp, to_numpy = array_module(b)
     agg = Aggregate.empty(model)
     for block, n in blocks:
