@@ -26,7 +26,10 @@ country; ``control_basis`` says which rule decided each facility.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
+from importlib import resources
 from typing import Literal
 
 import numpy as np
@@ -37,6 +40,8 @@ from orechain.analytics.errors import AnalyticsInputError
 __all__ = [
     "concentration",
     "controlling_countries",
+    "feed_routes",
+    "feed_shares",
     "hhi",
     "normalise_governance",
     "organisation_controllers",
@@ -163,6 +168,62 @@ def concentration(df: pd.DataFrame, *, by: Sequence[str] = ("commodity", "stage"
         out["gw_missing_share"] = out["gw_missing_share"].fillna(0.0)
         out["gw_missing"] = out["gw_missing"].fillna("")
     return out.reset_index()
+
+
+# --- processing shares from feed ---------------------------------------------------------------------------
+def feed_routes(commodity: str | None = None) -> pd.DataFrame:
+    """The shipped routes of mine output to the country that processes it (``analytics/data/
+    separation_feed_routes.csv``): commodity, year, exporter, processor, quantity (blank: all of the exporter's
+    mine production), unit, basis, source_ids, quality. Each row says where its route comes from."""
+    text = (resources.files("orechain.analytics") / "data" / "separation_feed_routes.csv").read_text(encoding="utf-8")
+    df = pd.DataFrame(list(csv.DictReader(io.StringIO(text))))
+    df["year"] = df["year"].astype(int)
+    df["quantity"] = pd.to_numeric(df["quantity"].replace("", np.nan))
+    if commodity is not None:
+        df = df[df["commodity"] == commodity]
+    return df.reset_index(drop=True)
+
+
+def feed_shares(mine: pd.DataFrame, routes: pd.DataFrame) -> pd.DataFrame:
+    """Each country's share of processing (e.g. separation) estimated from the feed it receives: its own mine
+    production (``mine``: year, country, value; one source, no ``WLD`` row) less what it sends abroad, plus what
+    it receives along ``routes`` (year, exporter, processor, quantity: a number, or NaN for all of the
+    exporter's production). The total is the sum of the countries' mine production (``OTH`` counts as
+    processed outside the named countries), so every tonne is processed once. Returns year, country, feed,
+    own (its own production processed at home), received, sent, share, and ``routes_used`` (exporters it
+    receives from). A route whose exporter has no production that year, or that sends more than it mined,
+    raises :class:`AnalyticsInputError` naming it."""
+    m = mine[mine["country"] != WORLD]
+    _check_values(m, ["year"], "value", "feed shares")
+    problems: list[str] = []
+    rows = []
+    for year, g in m.groupby("year", sort=True):
+        prod = g.groupby("country")["value"].sum()
+        r = routes[routes["year"] == year]
+        sent = pd.Series(0.0, index=prod.index)
+        received: dict[str, float] = {}
+        sources: dict[str, list[str]] = {}
+        for exp, proc, qty in zip(r["exporter"], r["processor"], r["quantity"], strict=True):
+            if exp not in prod.index:
+                problems.append(f"route {exp} -> {proc} in {year}: no mine production of {exp}")
+                continue
+            q = float(prod[exp]) if pd.isna(qty) else float(qty)
+            sent[exp] += q
+            received[proc] = received.get(proc, 0.0) + q
+            sources.setdefault(proc, []).append(str(exp))
+        over = sent[sent > prod + 1e-9]
+        problems += [f"routes from {c} in {year} send {sent[c]:,.0f}, more than its production {prod[c]:,.0f}"
+                     for c in over.index]
+        total = float(prod.sum())
+        for c in sorted(set(prod.index) | set(received)):
+            own = float(prod.get(c, 0.0) - sent.get(c, 0.0))
+            rec = received.get(c, 0.0)
+            rows.append((int(str(year)), c, own + rec, own, rec, float(sent.get(c, 0.0)),
+                         (own + rec) / total if total > 0 else np.nan, " ".join(sources.get(c, []))))
+    if problems:
+        raise AnalyticsInputError("feed shares", problems)
+    out = pd.DataFrame(rows, columns=["year", "country", "feed", "own", "received", "sent", "share", "routes_used"])
+    return out.sort_values(["year", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
 # --- controlling country -------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ __all__ = [
     "UNIT_FACTORS",
     "CapacityResult",
     "Network",
+    "OutputShares",
     "StageCapacities",
     "TraceResult",
     "aggregate_facilities",
@@ -72,8 +73,10 @@ __all__ = [
     "build_network",
     "capacity_shares",
     "chain_stages",
+    "facility_output",
     "independent_capacity",
     "independent_capacity_lp",
+    "output_shares",
     "random_network",
     "stage_capacities",
     "trace",
@@ -299,6 +302,140 @@ def capacity_shares(net: Network) -> pd.DataFrame:
             rows.append((stage, c, h, h / tot if tot > 0 else np.nan, k, k / tot if tot > 0 else np.nan, unknown))
     return pd.DataFrame(rows, columns=["stage", "country", "hosted_capacity", "hosted_share", "controlled_capacity",
                                        "controlled_share", "without_capacity"])
+
+
+# --- output basis ------------------------------------------------------------------------------------------
+_PERIODS_PER_YEAR = {"month": 12, "quarter": 4}
+_FORM_UNIT = {"ndpr-oxide": "t NdPr oxide", "ndpr-metal": "t NdPr metal", "ndfeb-magnet": "t NdFeB"}
+_QUALITY_RANK = {"primary": 0, "secondary": 1, "unconfirmed": 2}
+
+
+def facility_output(observations: pd.DataFrame, *, year: int | None = None,
+                    metrics: Sequence[str] = ("production", "mine_production")) -> pd.DataFrame:
+    """Each facility's annual output from its sourced output observations (``observations``: facility, metric,
+    year, period, value, unit, form, source_id, quality, as :func:`orechain.evidence.queries.observations`
+    returns them).
+
+    Per facility the latest year with output (at most ``year`` when given) is used, never a mix of years. An
+    annual figure wins over sub-annual ones; otherwise monthly (``t/month``) or quarterly (``t/quarter``)
+    figures, one per period (the best quality, then the first source, where two give the same period), are
+    summed when the year is complete and annualised from their mean when it is not (``periods`` says which).
+    A plain-tonne unit takes its product from the observation's ``form`` (``ndpr-oxide``: t NdPr oxide).
+    Returns facility, year, output (per year, in ``unit``), unit, periods, annualised, source_ids, quality
+    (the lowest of the figures used) and ``set_aside``: the sources of the same year not used
+    (a disagreeing figure is reported, never averaged in)."""
+    cols = ["facility", "year", "output", "unit", "periods", "annualised", "source_ids", "quality", "set_aside"]
+    o = observations[observations["metric"].isin(list(metrics)) & observations["facility"].notna()
+                     & observations["value"].notna() & observations["year"].notna()].copy()
+    if year is not None:
+        o = o[o["year"].astype(int) <= year]
+    if not len(o):
+        return pd.DataFrame(columns=cols)
+    o["year"] = o["year"].astype(int)
+    unit = o["unit"].astype(str).str.strip()
+    per = unit.str.extract(r"/\s*(month|quarter)$")[0]
+    o["per"] = per.fillna("year")
+    base = unit.str.replace(r"\s*/\s*(month|quarter|yr|y|year|a)$", "", regex=True).str.strip()
+    form = o["form"] if "form" in o.columns else pd.Series([None] * len(o), index=o.index)
+    o["base_unit"] = np.where((base == "t") & form.isin(list(_FORM_UNIT)), form.map(_FORM_UNIT), base)
+    o["period_key"] = np.where(o["per"] == "year", "year", o["period"].astype(str))
+    o["qrank"] = o["quality"].map(_QUALITY_RANK).fillna(3)
+    rows = []
+    for fac, g in o.groupby("facility", sort=True):
+        g = g[g["year"] == g["year"].max()]
+        annual = g[g["per"] == "year"]
+        use = annual if len(annual) else g[g["per"] == g["per"].iloc[0]]
+        ranked = use.sort_values(["qrank", "source_id"], kind="stable")
+        use = ranked.drop_duplicates("period_key")
+        aside = sorted(set(g["source_id"].astype(str)) - set(use["source_id"].astype(str)))
+        kind = str(use["per"].iloc[0])
+        if len(set(use["base_unit"])) > 1:
+            raise AnalyticsInputError("facility output", [f"facility {fac}: output in several units "
+                                                          f"({', '.join(sorted(set(use['base_unit'])))}) in one year"])
+        n = len(use)
+        if kind == "year":
+            value, periods, annualised = float(use["value"].iloc[0]), "annual", False
+        else:
+            full = _PERIODS_PER_YEAR[kind]
+            annualised = n < full
+            value = float(use["value"].sum()) if not annualised else float(use["value"].mean()) * full
+            periods = f"{n} {kind}s" + (f", mean x {full}" if annualised else ", summed")
+        rows.append((fac, int(g["year"].iloc[0]), value, str(use["base_unit"].iloc[0]), periods, annualised,
+                     " ".join(sorted(set(use["source_id"].astype(str)))),
+                     max(use["quality"].astype(str), key=lambda q: _QUALITY_RANK.get(q, 3)), " ".join(aside)))
+    return pd.DataFrame(rows, columns=cols)
+
+
+@dataclass(frozen=True)
+class OutputShares:
+    """Stage shares on an output basis (see :func:`output_shares`).
+
+    ``shares``: stage, country, hosted_output, controlled_output (common basis per year), hosted_share,
+    controlled_share (facilities without output counted at their capacity), hosted_share_measured,
+    controlled_share_measured (facilities with measured output only), measured_share (the part of the
+    stage's total that is measured output). ``coverage``: one row per facility: id, stage, host, controller,
+    counted_as (output, capacity or nothing), value (common basis per year), output_year, periods, source_ids,
+    quality. ``basis``: the common basis."""
+
+    shares: pd.DataFrame
+    coverage: pd.DataFrame
+    basis: str
+
+
+def output_shares(net: Network, output: pd.DataFrame, *, factors: pd.DataFrame | None = None,
+                  commodity: str | None = None, stages: Sequence[str] | None = None) -> OutputShares:
+    """Each country's share of each stage's *output* (hosted and controlled), beside :func:`capacity_shares`.
+
+    ``output`` is :func:`facility_output`'s frame. A facility of the network with output counts at its output,
+    converted to the common basis with the same factors as the capacities (``factors``, default the shipped
+    ones for ``commodity``). A facility without output is never silently dropped or switched: the shares
+    come in two variants, one counting it at its capacity (``hosted_share``, its output can be no more, so
+    the shares of the measured countries are lower bounds) and one leaving it out (``*_measured``), and
+    ``coverage`` lists how each facility was counted. Output of a plant that a national aggregate stands for
+    is not counted (the aggregate's own output is). An output unit without a factor raises."""
+    if factors is None:
+        factors = basis_factors(commodity)
+    f = net.facilities
+    if stages is not None:
+        f = f[f["stage"].isin(list(stages))]
+    out = output.set_index("facility") if len(output) else pd.DataFrame(
+        columns=["year", "output", "unit", "periods", "source_ids", "quality"])
+    has = f["id"].isin(out.index).to_numpy()
+    look = pd.DataFrame({"stage": f["stage"].to_numpy(), "capacity_unit": f["id"].map(out["unit"]).to_numpy()})
+    factor = _lookup_factors(look, factors)
+    bad = has & np.isnan(factor)
+    if bad.any():
+        raise AnalyticsInputError("output shares", [
+            f"facility {i}: no conversion of output in {u!r} at stage {st} to {net.basis}"
+            for i, u, st in zip(f["id"][bad], look["capacity_unit"][bad], f["stage"][bad], strict=True)])
+    measured = np.where(has, f["id"].map(out["output"]).to_numpy(dtype=float) * factor, np.nan)
+    known_cap = f["capacity_known"].to_numpy(dtype=bool)
+    counted_as = np.where(has, "output", np.where(known_cap, "capacity (no output)", "nothing (no output or capacity)"))
+    value = np.where(has, measured, np.where(known_cap, f["capacity"].to_numpy(dtype=float), 0.0))
+    cov = pd.DataFrame({"id": f["id"].to_numpy(), "stage": f["stage"].to_numpy(), "host": f["host"].to_numpy(),
+                        "controller": f["controller"].to_numpy(), "counted_as": counted_as, "value": value,
+                        "output_year": f["id"].map(out["year"]).to_numpy(),
+                        "periods": f["id"].map(out["periods"]).to_numpy(),
+                        "source_ids": f["id"].map(out["source_ids"]).to_numpy(),
+                        "quality": f["id"].map(out["quality"]).to_numpy()})
+    cov["measured"] = np.where(has, value, 0.0)
+    rows = []
+    for stage, g in cov.groupby("stage", sort=False):
+        tot, tot_m = float(g["value"].sum()), float(g["measured"].sum())
+        hosted, ctrl = g.groupby("host")["value"].sum(), g.groupby("controller")["value"].sum()
+        hosted_m, ctrl_m = g.groupby("host")["measured"].sum(), g.groupby("controller")["measured"].sum()
+        for c in sorted(set(hosted.index) | set(ctrl.index)):
+            rows.append((stage, c, float(hosted.get(c, 0.0)), float(ctrl.get(c, 0.0)), _ratio(hosted.get(c, 0.0), tot),
+                         _ratio(ctrl.get(c, 0.0), tot), _ratio(hosted_m.get(c, 0.0), tot_m),
+                         _ratio(ctrl_m.get(c, 0.0), tot_m), _ratio(tot_m, tot)))
+    shares = pd.DataFrame(rows, columns=["stage", "country", "hosted_output", "controlled_output", "hosted_share",
+                                         "controlled_share",
+                                         "hosted_share_measured", "controlled_share_measured", "measured_share"])
+    return OutputShares(shares, cov.drop(columns=["measured"]), net.basis)
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / b if b > 0 else float("nan")
 
 
 @dataclass(frozen=True)
