@@ -20,6 +20,8 @@ from orechain.interfaces.api.common import ApiContext, context
 from orechain.interfaces.api.errors import install_error_handlers
 from orechain.interfaces.api.jobs import JobManager
 from orechain.interfaces.api.limits import BodyLimitMiddleware
+from orechain.interfaces.api.paging import DEFAULT_LIMIT, MAX_LIMIT
+from orechain.interfaces.api.readmodel import ListMiddleware, ReadModel
 from orechain.interfaces.api.routers import analytics, claims, evidence, scenarios
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -29,12 +31,15 @@ API_PREFIX = "/api/v1"
 
 def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped: bool = True,
                cache_entries: int = 2048, frame_entries: int = 256, dashboard: bool = True, job_workers: int = 2,
-               job_queue: int = 8, job_timeout_s: float = 120.0, access: AccessConfig | None = None) -> FastAPI:
+               job_queue: int = 8, job_timeout_s: float = 120.0, access: AccessConfig | None = None,
+               fast_lists: bool = True) -> FastAPI:
     """An app serving the store at ``db`` (default: ``$ORECHAIN_DB`` or the per-user database).
 
     A new, empty database gets the shipped evidence base when ``load_shipped`` is true, as the CLI does.
     ``cache_entries`` rendered responses and ``frame_entries`` frames read from the store are kept until the data
-    changes (0 turns either off). Scenario jobs run in a pool of ``job_workers`` threads with at most
+    changes (0 turns either off). The list endpoints answer from the read model (the evidence tables in memory,
+    re-read after any write); ``fast_lists`` lets them do so before routing (off: through their FastAPI routes,
+    same bytes, about 0.3 ms more a request). Scenario jobs run in a pool of ``job_workers`` threads with at most
     ``job_queue`` waiting, and stop after ``job_timeout_s`` seconds. ``access`` (default: from the
     environment) sets tokens, CORS and uploads.
     """
@@ -52,9 +57,14 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
                               "number's source. Lists are paged (limit/offset, total and next link) and come as "
                               "JSON or CSV by the Accept header. Every error has the body "
                               '`{"error": {"status", "code", "message", "details"}}`.')
-    cache = ResponseCache(data_version_probe(store.url), cache_entries, frame_entries)
+    cache = ResponseCache(data_version_probe(store.url, store.engine), cache_entries, frame_entries)
     jobs = JobManager(store, workers=job_workers, max_queued=job_queue, timeout_s=job_timeout_s)
-    app.state.orechain = ApiContext(store=store, cache=cache, extras={"jobs": jobs})
+    model = ReadModel(store, cache.token, extra=evidence.TABLES)
+    app.state.orechain = ApiContext(store=store, cache=cache, model=model, extras={"jobs": jobs})
+    if fast_lists:  # inside the response cache: a repeated request is still answered by the cache first
+        app.add_middleware(ListMiddleware, model=model, version=cache.token, max_limit=MAX_LIMIT,
+                           default_limit=DEFAULT_LIMIT,
+                           endpoints={API_PREFIX + path: ep for path, ep in evidence.LIST_ENDPOINTS.items()})
     app.add_middleware(CacheMiddleware, cache=cache, prefix=API_PREFIX + "/")
     access = access or AccessConfig.from_settings()
     app.add_middleware(BodyLimitMiddleware, max_bytes=2 * scenarios.MAX_YAML_BYTES + 4096,

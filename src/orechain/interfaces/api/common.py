@@ -13,16 +13,19 @@ from starlette.concurrency import run_in_threadpool
 from orechain.evidence.store import Store
 from orechain.interfaces.api.cache import ResponseCache
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, render_list, render_page
+from orechain.interfaces.api.readmodel import ListEndpoint, ReadModel, ensure_tables, page_body
 
-__all__ = ["ApiContext", "context", "detail", "listing", "page_response", "read"]
+__all__ = ["MARK", "ApiContext", "context", "detail", "listing", "model_listing", "page_response", "read"]
 
 
 @dataclass
 class ApiContext:
-    """The state an app holds: its store (fixed at creation, never chosen by a request) and its cache."""
+    """The state an app holds: its store (fixed at creation, never chosen by a request), its cache and its
+    read model (the evidence tables in memory, :mod:`orechain.interfaces.api.readmodel`)."""
 
     store: Store
     cache: ResponseCache
+    model: ReadModel
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,7 +46,19 @@ def read(request: Request, fn: Callable[..., pd.DataFrame], *args: Any, **kwargs
     return ctx.cache.frame(key, lambda: fn(ctx.store, *args, **kwargs))
 
 
-_MARK = {"x-orechain-cacheable": "1"}  # the cache middleware keeps these responses, then drops the header
+MARK = {"x-orechain-cacheable": "1"}  # the cache middleware keeps these responses, then drops the header
+
+
+async def model_listing(request: Request, page: Page, endpoint: ListEndpoint, args: dict[str, Any]) -> Response:
+    """One page of a list served from the read model (what :class:`~orechain.interfaces.api.readmodel.
+    ListMiddleware` answers before routing; the route gives the same bytes, and the errors)."""
+    fmt = negotiate(request)
+    ctx = context(request)
+    version = ctx.cache.token()
+    await ensure_tables(ctx.model, endpoint.tables(), version)
+    query = endpoint.query(ctx.model, version, args)
+    body, media, headers = page_body(ctx.model.table(endpoint.table, version), query, page, fmt, request)
+    return Response(body, media_type=media, headers={**headers, **MARK})
 
 
 async def listing(request: Request, page: Page, build: Callable[[], pd.DataFrame]) -> Response:
@@ -51,14 +66,14 @@ async def listing(request: Request, page: Page, build: Callable[[], pd.DataFrame
     fmt = negotiate(request)
     df = await run_in_threadpool(build)
     body, media, headers = render_list(request, df, page, fmt)
-    return Response(body, media_type=media, headers={**headers, **_MARK})
+    return Response(body, media_type=media, headers={**headers, **MARK})
 
 
 async def detail(request: Request, build: Callable[[], dict[str, Any]]) -> Response:
     """One JSON object (a record with its parts and the sources it cites)."""
     negotiate(request, allowed=(Fmt.JSON,))
     obj = await run_in_threadpool(build)
-    return Response(json_bytes(obj), media_type="application/json", headers=_MARK)
+    return Response(json_bytes(obj), media_type="application/json", headers=MARK)
 
 
 Shape = Callable[[pd.DataFrame, pd.DataFrame, Fmt], tuple[pd.DataFrame | None, list[dict[str, Any]]]]
@@ -72,4 +87,4 @@ async def page_response(request: Request, page: Page, fmt: Fmt, build: Callable[
     chunk = groups.iloc[page.offset: page.offset + page.limit]
     csv_rows, items = shape(chunk, parts, fmt)
     body, media, headers = render_page(request, page, fmt, len(groups), csv_rows, items)
-    return Response(body, media_type=media, headers={**headers, **_MARK})
+    return Response(body, media_type=media, headers={**headers, **MARK})

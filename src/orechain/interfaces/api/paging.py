@@ -25,7 +25,8 @@ from pydantic import BaseModel
 from orechain.interfaces.api.errors import ApiError
 from orechain.interfaces.output import _clean
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Fmt", "ListBody", "Page", "negotiate", "page_params", "records",
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Fmt", "ListBody", "Page", "json_bytes", "negotiate", "page_links",
+           "page_params", "records",
            "render_list", "render_page"]
 
 DEFAULT_LIMIT = 100
@@ -123,6 +124,17 @@ def _page_url(request: Request, offset: int, limit: int) -> str:
     return str(request.url.include_query_params(**params))
 
 
+def page_links(request: Request, page: Page, total: int) -> tuple[dict[str, str], str | None, str | None]:
+    """The headers of a page of ``total`` rows (``X-Total-Count``, ``Link``) and its next and previous URLs."""
+    nxt = _page_url(request, page.offset + page.limit, page.limit) if page.offset + page.limit < total else None
+    prev = _page_url(request, max(page.offset - page.limit, 0), page.limit) if page.offset > 0 else None
+    headers = {"X-Total-Count": str(total)}
+    link = [f'<{u}>; rel="{rel}"' for u, rel in ((nxt, "next"), (prev, "prev")) if u]
+    if link:
+        headers["Link"] = ", ".join(link)
+    return headers, nxt, prev
+
+
 def render_list(request: Request, df: pd.DataFrame, page: Page, fmt: Fmt) -> tuple[bytes, str, dict[str, str]]:
     """The body, media type and headers of one page of ``df``."""
     chunk = df.iloc[page.offset: page.offset + page.limit]
@@ -133,12 +145,7 @@ def render_list(request: Request, df: pd.DataFrame, page: Page, fmt: Fmt) -> tup
 def render_page(request: Request, page: Page, fmt: Fmt, total: int, csv_rows: pd.DataFrame | None,
                 json_rows: list[dict[str, Any]]) -> tuple[bytes, str, dict[str, str]]:
     """One page of ``total`` items: ``csv_rows`` as CSV, or ``json_rows`` (the page's items) in the JSON body."""
-    nxt = _page_url(request, page.offset + page.limit, page.limit) if page.offset + page.limit < total else None
-    prev = _page_url(request, max(page.offset - page.limit, 0), page.limit) if page.offset > 0 else None
-    headers = {"X-Total-Count": str(total)}
-    link = [f'<{u}>; rel="{rel}"' for u, rel in ((nxt, "next"), (prev, "prev")) if u]
-    if link:
-        headers["Link"] = ", ".join(link)
+    headers, nxt, prev = page_links(request, page, total)
     if fmt is Fmt.CSV:
         buf = io.StringIO()
         (csv_rows if csv_rows is not None else pd.DataFrame()).to_csv(buf, index=False, lineterminator="\n")

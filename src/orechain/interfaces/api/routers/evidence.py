@@ -5,20 +5,22 @@ object with its parts and a ``sources`` map of every source it cites (so each nu
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from orechain.evidence import queries
 from orechain.evidence.model import Stage, Status
 from orechain.evidence.names import UnknownName, countries, resolve_country
-from orechain.interfaces.api.common import detail, listing, read
+from orechain.interfaces.api.common import detail, model_listing, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
 from orechain.interfaces.api.paging import ListBody, Page, page_params, records
+from orechain.interfaces.api.readmodel import Filter, ListEndpoint, ReadModel, Spec, one_of, strict_int, text
 
-__all__ = ["router"]
+__all__ = ["LIST_ENDPOINTS", "TABLES", "router"]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "unknown id"},
@@ -42,9 +44,16 @@ def _country(value: str | None, field: str = "country") -> str | None:
 
 
 def _commodity(request: Request, value: str | None) -> str | None:
-    if value is None:
-        return None
-    known = set(read(request, queries.commodities)["id"])
+    """``value`` if it is a known commodity (for the routes that read frames, e.g. the analytics router)."""
+    return None if value is None else _one_of_known(set(read(request, queries.commodities)["id"]), value)
+
+
+def _known_commodity(model: ReadModel, version: Hashable, value: str | None) -> str | None:
+    """``value`` if it is a known commodity in the read model's table."""
+    return None if value is None else _one_of_known(set(model.table("commodities", version).positions["id"]), value)
+
+
+def _one_of_known(known: set[Any], value: str) -> str:
     if value not in known:
         raise ApiError(422, f"unknown commodity {value!r}", details={"field": "commodity", "known": sorted(known)})
     return value
@@ -90,9 +99,71 @@ def _countries_frame() -> pd.DataFrame:
                           "variants": "|".join(c.variants)} for c in countries()])
 
 
+# --- list endpoints: what each filter means, shared by the routes and the read model's fast path ---------------
+def _equal(*pairs: tuple[str, Hashable | None]) -> tuple[tuple[str, Hashable], ...]:
+    return tuple((col, value) for col, value in pairs if value is not None)
+
+
+def _facilities_query(model: ReadModel, version: Hashable, a: Mapping[str, Any]) -> Filter:
+    country = _country(a.get("country"))
+    commodity = _known_commodity(model, version, a.get("commodity"))
+    return Filter(equal=_equal(("stage", a.get("stage")), ("status", a.get("status")), ("country", country),
+                              ("commodity", commodity)), bbox=_bbox(a.get("bbox")))
+
+
+def _observations_query(model: ReadModel, version: Hashable, a: Mapping[str, Any]) -> Filter:
+    commodity = _known_commodity(model, version, a.get("commodity"))
+    country = _country(a.get("country"))
+    return Filter(equal=_equal(("metric", a.get("metric")), ("commodity", commodity), ("country", country),
+                              ("year", a.get("year")), ("stage", a.get("stage")), ("source_id", a.get("source"))))
+
+
+def _organisations_query(model: ReadModel, version: Hashable, a: Mapping[str, Any]) -> Filter:
+    return Filter(equal=_equal(("country", _country(a.get("country"))), ("kind", a.get("kind"))))
+
+
+def _deals_query(model: ReadModel, version: Hashable, a: Mapping[str, Any]) -> Filter:
+    """Deals with a party controlled from each of the ``party_country`` countries."""
+    deals = model.table("deals", version)
+    allow: np.ndarray | None = None
+    for value in a.get("party_country") or ():
+        cc = _country(value, "party_country")
+        parties = model.table("deal_parties", version)
+        rows = parties.positions["country"].get(cc, np.zeros(0, dtype=np.intp))
+        m = np.zeros(len(deals), dtype=bool)
+        for deal in set(parties.frame["deal"].iloc[rows]):
+            m[deals.positions["id"].get(deal, np.zeros(0, dtype=np.intp))] = True
+        allow = m if allow is None else allow & m
+    return Filter(allow=allow)
+
+
+_STAGES, _STATUSES = one_of([s.value for s in Stage]), one_of([s.value for s in Status])
+LIST_ENDPOINTS: dict[str, ListEndpoint] = {
+    "/countries": ListEndpoint("countries"),
+    "/commodities": ListEndpoint("commodities"),
+    "/forms": ListEndpoint("forms"),
+    "/organisations": ListEndpoint("organisations", _organisations_query, {"country": text(), "kind": text()}),
+    "/facilities": ListEndpoint("facilities", _facilities_query,
+                                {"stage": _STAGES, "status": _STATUSES, "country": text(), "commodity": text(),
+                                 "bbox": text()}, needs=("commodities",)),
+    "/links": ListEndpoint("links"),
+    "/observations": ListEndpoint("observations", _observations_query,
+                                  {"metric": text(80), "commodity": text(), "country": text(),
+                                   "year": strict_int(1800, 2200), "stage": _STAGES, "source": text(200)},
+                                  needs=("commodities",)),
+    "/deals": ListEndpoint("deals", _deals_query, {"party_country": text()}, frozenset({"party_country"}),
+                           needs=("deal_parties",)),
+    "/events": ListEndpoint("events"),
+    "/sources": ListEndpoint("sources"),
+}
+"""The list endpoints the read model answers (path under the API prefix -> endpoint)."""
+TABLES: dict[str, Spec] = {"countries": Spec(lambda _store: _countries_frame())}
+"""Tables of this router that are not in the store (the country table ships with the code)."""
+
+
 @router.get("/countries", response_model=ListBody, responses=_CSV, summary="Countries and their name variants")
 async def list_countries(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, _countries_frame)
+    return await model_listing(request, page, LIST_ENDPOINTS["/countries"], {})
 
 
 @router.get("/countries/{code}", summary="One country, with the facilities it hosts and organisations it controls")
@@ -114,12 +185,12 @@ async def get_country(request: Request, code: IdPath) -> Response:
 
 @router.get("/commodities", response_model=ListBody, responses=_CSV, summary="Commodities")
 async def list_commodities(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: read(request, queries.commodities))
+    return await model_listing(request, page, LIST_ENDPOINTS["/commodities"], {})
 
 
 @router.get("/forms", response_model=ListBody, responses=_CSV, summary="Forms of each commodity along the chain")
 async def list_forms(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: read(request, queries.forms))
+    return await model_listing(request, page, LIST_ENDPOINTS["/forms"], {})
 
 
 # --- organisations -----------------------------------------------------------------------------------
@@ -129,15 +200,7 @@ async def list_organisations(
     country: Annotated[str | None, Query(description="controlling country (ISO3 or name)")] = None,
     kind: Annotated[str | None, Query(description="company, state_body, ...")] = None,
 ) -> Response:
-    def build() -> pd.DataFrame:
-        df = read(request, queries.organisations)
-        cc = _country(country)
-        if cc is not None:
-            df = df[df["country"] == cc]
-        if kind is not None:
-            df = df[df["kind"] == kind]
-        return df
-    return await listing(request, page, build)
+    return await model_listing(request, page, LIST_ENDPOINTS["/organisations"], {"country": country, "kind": kind})
 
 
 @router.get("/organisations/{org_id}", summary="One organisation with its stakes and facilities")
@@ -170,11 +233,9 @@ async def list_facilities(
     bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat",
                                       examples=["60,23,78,37"])] = None,
 ) -> Response:
-    def build() -> pd.DataFrame:
-        return read(request, queries.facilities, stage=stage.value if stage else None,
-                                  status=status.value if status else None, country=_country(country),
-                                  commodity=_commodity(request, commodity), bbox=_bbox(bbox))
-    return await listing(request, page, build)
+    args = {"stage": stage.value if stage else None, "status": status.value if status else None,
+            "country": country, "commodity": commodity, "bbox": bbox}
+    return await model_listing(request, page, LIST_ENDPOINTS["/facilities"], args)
 
 
 @router.get("/facilities/{facility_id}", summary="One facility: owners, status history, links, observations")
@@ -205,7 +266,7 @@ async def get_facility(request: Request, facility_id: IdPath) -> Response:
 
 @router.get("/links", response_model=ListBody, responses=_CSV, summary="Known material links between facilities")
 async def list_links(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: read(request, queries.links))
+    return await model_listing(request, page, LIST_ENDPOINTS["/links"], {})
 
 
 # --- observations ------------------------------------------------------------------------------------
@@ -219,11 +280,9 @@ async def list_observations(
     stage: Annotated[Stage | None, Query()] = None,
     source: Annotated[str | None, Query(max_length=200, description="source id")] = None,
 ) -> Response:
-    def build() -> pd.DataFrame:
-        return read(request, queries.observations, metric=metric, commodity=_commodity(request, commodity),
-                                    country=_country(country), year=year, stage=stage.value if stage else None,
-                                    source_id=source)
-    return await listing(request, page, build)
+    args = {"metric": metric, "commodity": commodity, "country": country, "year": year,
+            "stage": stage.value if stage else None, "source": source}
+    return await model_listing(request, page, LIST_ENDPOINTS["/observations"], args)
 
 
 # --- deals and events --------------------------------------------------------------------------------
@@ -234,15 +293,7 @@ async def list_deals(
         description="repeatable: only deals with a party controlled from each of these countries (ISO3 or name)",
         examples=[["PAK", "USA"]])] = None,
 ) -> Response:
-    def build() -> pd.DataFrame:
-        df = read(request, queries.deals)
-        if party_country:
-            parties = read(request, queries.deal_parties)
-            for value in party_country:
-                cc = _country(value, "party_country")
-                df = df[df["id"].isin(set(parties.loc[parties["country"] == cc, "deal"]))]
-        return df
-    return await listing(request, page, build)
+    return await model_listing(request, page, LIST_ENDPOINTS["/deals"], {"party_country": party_country})
 
 
 @router.get("/deals/{deal_id}", summary="One deal: parties, phases and dated milestones")
@@ -263,7 +314,7 @@ async def get_deal(request: Request, deal_id: IdPath) -> Response:
 
 @router.get("/events", response_model=ListBody, responses=_CSV, summary="Policy events (export controls, ...)")
 async def list_events(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: read(request, queries.events))
+    return await model_listing(request, page, LIST_ENDPOINTS["/events"], {})
 
 
 @router.get("/events/{event_id}", summary="One policy event")
@@ -279,7 +330,7 @@ async def get_event(request: Request, event_id: IdPath) -> Response:
 # --- sources -----------------------------------------------------------------------------------------
 @router.get("/sources", response_model=ListBody, responses=_CSV, summary="Sources, with how often each is cited")
 async def list_sources(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: read(request, queries.sources))
+    return await model_listing(request, page, LIST_ENDPOINTS["/sources"], {})
 
 
 @router.get("/sources/{source_id}", summary="One source and the observations and facilities citing it")

@@ -1,0 +1,387 @@
+"""The read model behind the list endpoints: each evidence table read once per data version, kept in memory.
+
+A table is read from the store with the same query the endpoint used before (same columns, same order),
+then turned once into what answers need: every row's JSON object and CSV line as bytes, and for each
+filterable column the row positions holding each value. Answering a list request is then a mask (one
+``numpy`` AND per filter), a slice and a join of bytes: no pandas, no SQL, no per-cell conversion.
+
+Integer columns of the schema are integers in every answer (``2021``, or null/empty when missing); before
+this model a filtered answer printed them as ``2021.0`` whenever a row in it lacked the value.
+
+The model is keyed by the data version (:meth:`ResponseCache.token`: this process's write generation and
+the database's version, see :mod:`orechain.interfaces.api.cache`). A request whose version differs from the
+model's drops every table and reads each again on first use, so a write by any process is seen by the next
+read here. There is no staleness window.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Integer
+from starlette.requests import Request
+
+from orechain.evidence import queries, schema
+from orechain.evidence.store import Store
+from orechain.interfaces.api.paging import Fmt, Page, json_bytes, page_links, records
+
+__all__ = ["Filter", "ReadModel", "Table", "build_table", "split_csv_lines"]
+
+Loader = Callable[[Store], pd.DataFrame]
+
+
+def split_csv_lines(text: str) -> list[str]:
+    """The records of a CSV text (``\\n``-terminated, quotes doubled inside quoted fields), each with its ``\\n``.
+
+    A newline inside a quoted field does not end a record: a piece with an odd number of quote characters
+    leaves a field open."""
+    out: list[str] = []
+    pending: list[str] = []
+    open_quote = False
+    for piece in text.split("\n")[:-1]:
+        pending.append(piece)
+        if piece.count('"') % 2:
+            open_quote = not open_quote
+        if not open_quote:
+            out.append("\n".join(pending) + "\n")
+            pending = []
+    if pending or open_quote:
+        raise ValueError("CSV text ends inside a quoted field")
+    return out
+
+
+def _integer_columns(df: pd.DataFrame, tables: Sequence[str]) -> list[str]:
+    """Columns of ``df`` that the schema declares INTEGER in the first of ``tables`` that has them, but that
+    pandas read as floats (a NULL among them) or objects (all NULL)."""
+    out = []
+    for col in df.columns:
+        for name in tables:
+            table = schema.metadata.tables[name]
+            if col in table.c:
+                if isinstance(table.c[col].type, Integer) and df[col].dtype.kind in ("f", "O"):
+                    out.append(str(col))
+                break
+    return out
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table as answers need it. ``json[i]`` and ``csv[i]`` are row ``i``'s JSON object and CSV line;
+    ``rows[i]`` its JSON-ready dict (for detail answers); ``positions[col][value]`` the rows holding ``value``
+    in ``col``; ``numbers[col]`` a float column (``nan`` where missing)."""
+
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    json: list[bytes]
+    csv_header: bytes
+    csv: list[bytes]
+    positions: Mapping[str, Mapping[Hashable, np.ndarray]]
+    numbers: Mapping[str, np.ndarray]
+    frame: pd.DataFrame = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.json)
+
+
+def build_table(df: pd.DataFrame, *, schema_tables: Sequence[str] = (), keys: Sequence[str] = (),
+                numbers: Sequence[str] = ()) -> Table:
+    """The :class:`Table` of ``df``: integer columns of ``schema_tables`` made integers, every row rendered once,
+    ``keys`` indexed by value and ``numbers`` kept as float arrays."""
+    ints = _integer_columns(df, schema_tables)
+    if ints:
+        df = df.astype(dict.fromkeys(ints, "Int64"))
+    df = df.reset_index(drop=True)
+    rows = records(df)
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n")
+    lines = split_csv_lines(buf.getvalue())
+    header, body = lines[0], lines[1:]
+    if len(body) != len(df):  # pragma: no cover - to_csv writes one record per row
+        raise AssertionError(f"CSV has {len(body)} records for {len(df)} rows")
+    positions: dict[str, dict[Hashable, np.ndarray]] = {}
+    for col in keys:
+        groups = df.groupby(df[col], sort=False, dropna=True).indices
+        positions[col] = {_plain(k): np.asarray(v, dtype=np.intp) for k, v in groups.items()}
+    nums = {col: pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for col in numbers}
+    return Table(columns=tuple(str(c) for c in df.columns), rows=rows, json=[json_bytes(r) for r in rows],
+                 csv_header=header.encode(), csv=[line.encode() for line in body], positions=positions,
+                 numbers=nums, frame=df)
+
+
+def _plain(value: Any) -> Hashable:
+    """A group key as the plain Python value a request's filter is compared with."""
+    if isinstance(value, np.generic):
+        plain: Hashable = value.item()
+        return plain
+    return value  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A list request: equality filters (column -> value), an optional bounding box on ``lon``/``lat``, and a
+    mask of the rows other tables allow (``allow``)."""
+
+    equal: tuple[tuple[str, Hashable], ...] = ()
+    bbox: tuple[float, float, float, float] | None = None
+    allow: np.ndarray | None = None
+
+    def positions(self, table: Table) -> np.ndarray | None:
+        """The matching row positions in order (None: every row)."""
+        mask: np.ndarray | None = None
+        for col, value in self.equal:
+            hit = table.positions[col].get(value)
+            m = np.zeros(len(table), dtype=bool)
+            if hit is not None:
+                m[hit] = True
+            mask = m if mask is None else mask & m
+        if self.bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = self.bbox
+            lon, lat = table.numbers["lon"], table.numbers["lat"]
+            with np.errstate(invalid="ignore"):
+                m = (lon >= min_lon) & (lon <= max_lon) & (lat >= min_lat) & (lat <= max_lat)
+            mask = m if mask is None else mask & m
+        if self.allow is not None:
+            mask = self.allow if mask is None else mask & self.allow
+        return None if mask is None else np.flatnonzero(mask)
+
+
+def page_body(table: Table, query: Filter, page: Page, fmt: Fmt, request: Request) -> tuple[bytes, str, dict[str, str]]:
+    """The body, media type and headers of one page of ``table`` filtered by ``query``: the same bytes as
+    ``paging.render_list`` on the filtered frame."""
+    hits = query.positions(table)
+    total = len(table) if hits is None else len(hits)
+    start, stop = min(page.offset, total), min(page.offset + page.limit, total)
+    chosen: Sequence[int] = range(start, stop) if hits is None else hits[start:stop].tolist()
+    headers, nxt, prev = page_links(request, page, total)
+    if fmt is Fmt.CSV:
+        return table.csv_header + b"".join([table.csv[i] for i in chosen]), "text/csv; charset=utf-8", headers
+    meta = {"total": total, "count": len(chosen), "limit": page.limit, "offset": page.offset}
+    links = {"self": str(request.url), "next": nxt, "prev": prev}
+    body = b"".join((b'{"data":[', b",".join([table.json[i] for i in chosen]), b'],"meta":', json_bytes(meta),
+                     b',"links":', json_bytes(links), b"}"))
+    return body, "application/json", headers
+
+
+@dataclass(frozen=True)
+class Spec:
+    load: Loader
+    schema_tables: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+
+
+SPECS: dict[str, Spec] = {
+    "facilities": Spec(queries.facilities, ("facilities",), ("stage", "status", "country", "commodity", "id"),
+                       ("lon", "lat")),
+    "observations": Spec(queries.observations, ("observations", "sources"),
+                         ("metric", "commodity", "country", "year", "stage", "source_id")),
+    "organisations": Spec(queries.organisations, ("organisations",), ("country", "kind", "id")),
+    "deals": Spec(queries.deals, ("deals",), ("id",)),
+    "deal_parties": Spec(queries.deal_parties, ("deal_parties", "organisations"), ("country", "deal")),
+    "events": Spec(queries.events, ("events",), ("id",)),
+    "sources": Spec(queries.sources, ("sources",), ("id",)),
+    "commodities": Spec(queries.commodities, ("commodities",), ("id",)),
+    "forms": Spec(queries.forms, ("forms",)),
+    "links": Spec(queries.links, ("links",)),
+}
+
+
+class ReadModel:
+    """This process's tables, read on first use and dropped as a whole when ``version()`` changes.
+
+    ``version`` must be read *before* a table is loaded (it is: :meth:`table` takes it first), so a write that
+    commits while a table is read leaves a newer version behind and the next request reads again.
+    ``extra`` adds tables that are not in :data:`SPECS` (name -> spec), e.g. the country table.
+    """
+
+    def __init__(self, store: Store, version: Callable[[], Hashable], extra: Mapping[str, Spec] | None = None) -> None:
+        self._store = store
+        self._version = version
+        self._specs = {**SPECS, **(extra or {})}
+        self._seen: Hashable = object()
+        self._tables: dict[str, Table] = {}
+        self._lock = threading.Lock()
+        self.loads = 0
+
+    def current(self, version: Hashable | None = None) -> Hashable:
+        """The version now (``version`` if the caller already has it), dropping every table if it moved."""
+        now = self._version() if version is None else version
+        if now != self._seen:
+            with self._lock:
+                if now != self._seen:
+                    self._tables = {}
+                    self._seen = now
+        return now
+
+    def ready(self, name: str, version: Hashable | None = None) -> Table | None:
+        """The table if it is loaded for the current version (cheap; never reads the store)."""
+        self.current(version)
+        return self._tables.get(name)
+
+    def table(self, name: str, version: Hashable | None = None) -> Table:
+        """The table ``name`` for the current version, read from the store if needed (blocking)."""
+        now = self.current(version)
+        hit = self._tables.get(name)
+        if hit is not None:
+            return hit
+        spec = self._specs[name]
+        with self._lock:
+            if self._seen == now and name in self._tables:
+                return self._tables[name]
+            built = build_table(spec.load(self._store), schema_tables=spec.schema_tables, keys=spec.keys,
+                                numbers=spec.numbers)
+            self.loads += 1
+            if self._seen == now:  # keep it only if no newer version was seen while it was read
+                self._tables[name] = built
+            return built
+
+    def warm(self, names: Sequence[str] | None = None) -> None:
+        """Read ``names`` (default: every table) now, e.g. before a server takes requests."""
+        for name in names or list(self._specs):
+            self.table(name)
+
+
+# --- list endpoints answered from the model ---------------------------------------------------------------
+class NotHere(Exception):
+    """The fast path does not answer this request; FastAPI's route does (and gives any error body)."""
+
+
+Parser = Callable[[str], Any]
+QueryBuilder = Callable[["ReadModel", Hashable, Mapping[str, Any]], Filter]
+
+
+@dataclass(frozen=True)
+class ListEndpoint:
+    """A list endpoint served from table ``table``: ``params`` parse its query parameters strictly (a value
+    FastAPI might read differently raises :class:`NotHere`), ``repeated`` may occur more than once (a list),
+    ``build`` turns the parsed arguments into a :class:`Filter` (raising ``ApiError`` for a bad value), and
+    ``needs`` names every table ``build`` reads."""
+
+    table: str
+    build: QueryBuilder | None = None
+    params: Mapping[str, Parser] = field(default_factory=dict)
+    repeated: frozenset[str] = frozenset()
+    needs: tuple[str, ...] = ()
+
+    def tables(self) -> tuple[str, ...]:
+        return (self.table, *self.needs)
+
+    def query(self, model: ReadModel, version: Hashable, args: Mapping[str, Any]) -> Filter:
+        return Filter() if self.build is None else self.build(model, version, args)
+
+
+def strict_int(lo: int, hi: int | None = None) -> Parser:
+    """An integer written plainly (``0`` or ``[1-9][0-9]*``, at most 18 digits) within ``lo..hi``."""
+    def parse(raw: str) -> int:
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or (raw[0] == "0" and raw != "0"):
+            raise NotHere
+        value = int(raw)
+        if value < lo or (hi is not None and value > hi):
+            raise NotHere
+        return value
+    return parse
+
+
+def text(max_length: int | None = None) -> Parser:
+    """A non-empty string of at most ``max_length`` characters."""
+    def parse(raw: str) -> str:
+        if not raw or (max_length is not None and len(raw) > max_length):
+            raise NotHere
+        return raw
+    return parse
+
+
+def one_of(values: Sequence[str]) -> Parser:
+    allowed = frozenset(values)
+
+    def parse(raw: str) -> str:
+        if raw not in allowed:
+            raise NotHere
+        return raw
+    return parse
+
+
+def parse_query(raw: bytes, endpoint: ListEndpoint, max_limit: int, default_limit: int) -> tuple[Page, dict[str, Any]]:
+    """The page and arguments of a list request's query string, or :class:`NotHere` when anything is unusual
+    (a repeated scalar parameter, a blank or malformed value): unknown parameters are ignored, as FastAPI does."""
+    from urllib.parse import parse_qsl
+
+    limit, offset = default_limit, 0
+    args: dict[str, Any] = {}
+    seen: set[str] = set()
+    limit_of, offset_of = strict_int(1, max_limit), strict_int(0)
+    for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if key in seen and key not in endpoint.repeated:
+            raise NotHere
+        seen.add(key)
+        if key == "limit":
+            limit = limit_of(value)
+        elif key == "offset":
+            offset = offset_of(value)
+        elif key in endpoint.params:
+            parsed = endpoint.params[key](value)
+            if key in endpoint.repeated:
+                args.setdefault(key, []).append(parsed)
+            else:
+                args[key] = parsed
+    return Page(limit=limit, offset=offset), args
+
+
+async def ensure_tables(model: ReadModel, names: Sequence[str], version: Hashable) -> None:
+    """Read the tables not loaded yet for ``version`` in a worker thread, so the event loop never waits on the
+    store."""
+    from starlette.concurrency import run_in_threadpool
+
+    missing = [n for n in names if model.ready(n, version) is None]
+    if missing:
+        await run_in_threadpool(lambda: [model.table(n, version) for n in missing])
+
+
+class ListMiddleware:
+    """Pure ASGI, inside the response cache: answers a GET of a registered list endpoint from the read model
+    before routing, so the request skips FastAPI's dependency and validation machinery (about 0.3 ms).
+
+    It answers only what it can answer exactly as the route would (the route calls the same
+    :class:`ListEndpoint` and :func:`page_body`): anything unusual, an invalid value or any error goes on to
+    the route, which gives the answer or the error body. Tests compare the two on the same requests.
+    """
+
+    def __init__(self, app: Any, model: ReadModel, version: Callable[[], Hashable],
+                 endpoints: Mapping[str, ListEndpoint], max_limit: int, default_limit: int) -> None:
+        self.app = app
+        self.model = model
+        self.version = version
+        self.endpoints = endpoints
+        self.max_limit = max_limit
+        self.default_limit = default_limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        endpoint = self.endpoints.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" \
+            else None
+        if endpoint is None:
+            await self.app(scope, receive, send)
+            return
+        from starlette.responses import Response
+
+        from orechain.interfaces.api.common import MARK
+        from orechain.interfaces.api.errors import ApiError
+        from orechain.interfaces.api.paging import negotiate
+
+        try:
+            page, args = parse_query(scope["query_string"], endpoint, self.max_limit, self.default_limit)
+            request = Request(scope)
+            fmt = negotiate(request)
+            version = self.version()
+            await ensure_tables(self.model, endpoint.tables(), version)
+            query = endpoint.query(self.model, version, args)
+            body, media, headers = page_body(self.model.table(endpoint.table, version), query, page, fmt, request)
+        except (NotHere, ApiError, Exception):  # the route answers it, or reports the error (one body, logged)
+            await self.app(scope, receive, send)
+            return
+        await Response(body, media_type=media, headers={**headers, **MARK})(scope, receive, send)
