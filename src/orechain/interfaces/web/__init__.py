@@ -3,25 +3,36 @@
 Pages are thin HTML shells (Jinja2, autoescaped) that read the API under ``/api/v1`` from the same
 origin. Vendored libraries are served from ``/vendor/`` under their versioned file names; the
 dashboard's own JavaScript and CSS from ``/static/``. Nothing is fetched from outside the server.
+
+Both are served gzip-compressed to browsers that accept it (compressed once per file and process, then
+kept in memory: ECharts goes from 1.1 MB to about 370 kB) with caching headers: the vendored files never
+change under a given name, so they are cached for a year (``immutable``); the dashboard's own files are
+revalidated on each load (``no-cache`` with an ETag, answered 304 when unchanged).
 """
 
 from __future__ import annotations
 
+import gzip
+import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse
+from starlette.types import Scope
 
 from orechain.claims import ledger
 from orechain.evidence import queries
 from orechain.interfaces.api.common import read
 
-__all__ = ["PAGES", "mount_dashboard"]
+__all__ = ["PAGES", "Assets", "mount_dashboard"]
 
 _HERE = Path(str(resources.files("orechain.interfaces.web")))
 _VENDOR = Path(str(resources.files("orechain.assets") / "vendor"))
@@ -38,6 +49,43 @@ PAGES: list[tuple[str, str, str]] = [
 ]
 
 
+_COMPRESSIBLE = (".js", ".css", ".json", ".svg", ".txt", ".html")
+
+
+class Assets(StaticFiles):
+    """Static files with a ``Cache-Control`` header, gzip-compressed for clients that accept it.
+
+    The compressed bytes are made once per (file, size, modification time) and kept in memory; the
+    compressed answer carries the file's ETag as a weak one (same content, another encoding) and
+    ``Vary: Accept-Encoding``, so revalidation answers 304 for either encoding."""
+
+    def __init__(self, *, directory: Path, cache_control: str) -> None:
+        super().__init__(directory=directory)
+        self.cache_control = cache_control
+        self._gz: dict[tuple[str, int, int], bytes] = {}
+
+    def _compressed(self, path: str, size: int, mtime_ns: int) -> bytes:
+        key = (path, size, mtime_ns)
+        if key not in self._gz:
+            self._gz[key] = gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
+        return self._gz[key]
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = self.cache_control
+        response.headers["Vary"] = "Accept-Encoding"
+        request = Headers(scope=scope)
+        if not (isinstance(response, FileResponse) and response.status_code == 200 and "range" not in request
+                and str(response.path).endswith(_COMPRESSIBLE) and "gzip" in request.get("accept-encoding", "")):
+            return response  # a range request is answered from the file as it is
+        st = os.stat(response.path)
+        body = await anyio.to_thread.run_sync(self._compressed, str(response.path), st.st_size, st.st_mtime_ns)
+        headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "etag", "accept-ranges")}
+        headers["content-encoding"] = "gzip"
+        headers["etag"] = "W/" + response.headers["etag"]
+        return Response(body, status_code=200, headers=headers, media_type=response.media_type)
+
+
 def _render(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     html = _env.get_template(name).render(nav=PAGES, **ctx)
     return HTMLResponse(html, status_code=status)
@@ -51,8 +99,9 @@ def _exists(request: Request, kind: str, ident: str) -> bool:
 
 
 def mount_dashboard(app: FastAPI) -> None:
-    app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
-    app.mount("/vendor", StaticFiles(directory=_VENDOR), name="vendor")
+    app.mount("/static", Assets(directory=_HERE / "static", cache_control="no-cache"), name="static")
+    app.mount("/vendor", Assets(directory=_VENDOR, cache_control="public, max-age=31536000, immutable"),
+              name="vendor")
 
     @app.get("/", include_in_schema=False)
     async def home() -> Response:

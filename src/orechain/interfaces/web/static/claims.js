@@ -130,6 +130,7 @@
       at = c.end;
     }
     text.append(doc.text.slice(at));
+    root.dataset.ofSource = root.dataset.id;  // this page is the document: its figures and text are its own
     root.replaceChildren(
       h("h1", {}, doc.title || doc.name),
       OC.kv([["File", doc.name], ["Publisher", doc.publisher || "not detected"], ["Date", doc.date || "not detected"],

@@ -5,24 +5,28 @@
   const root = document.getElementById("page");
   const id = root.dataset.id;
 
-  function chartBox(label) {
-    return h("div", { class: "chart small", role: "img", "aria-label": label });
+  /* A chart canvas; aria-details names the list or table that gives the same figures with their sources. */
+  function chartBox(label, detailsId) {
+    return h("div", { class: "chart small", role: "img", "aria-label": label, "aria-details": detailsId });
   }
+
+  /* Free-text notes come from the record, so they carry the record's source. */
+  function notes(text, sourceId, S) { return text ? h("span", {}, text, " ", OC.sourceRef(sourceId, S)) : null; }
 
   async function facility() {
     const d = await OC.api("/api/v1/facilities/" + encodeURIComponent(id));
     const f = d.facility, S = d.sources;
-    const tl = chartBox(`Lifecycle timeline of ${f.name}; the list below gives the same dates`);
+    const tl = chartBox(`Lifecycle timeline of ${f.name}; the list below gives the same dates`, "timeline-list");
     root.replaceChildren(
       h("h1", {}, f.name),
       OC.kv([["Stage", f.stage], ["Current status", f.status || "unknown"], ["Commodity", f.commodity],
              ["Host country", f.country], ["Region", f.region], ["Site", f.site],
-             ["Coordinates", f.lat === null ? null : `${OC.fmt(f.lat)}, ${OC.fmt(f.lon)}`],
+             ["Coordinates", f.lat === null ? null : OC.sourced(`${OC.fmt(f.lat)}, ${OC.fmt(f.lon)}`, f.source_id, S)],
              ["Operator", d.operator ? h("span", {}, d.operator.name, " (", d.operator.country, ") ", OC.sourceRef(d.operator.source_id, S)) : null],
              ["Capacity", f.capacity === null ? null : OC.sourced(`${OC.fmt(f.capacity)} ${f.capacity_unit || ""}${f.capacity_year ? " (" + f.capacity_year + ")" : ""}`, f.capacity_source_id || f.source_id, S)],
-             ["Record source", OC.sourceRef(f.source_id, S)], ["Notes", f.notes]]),
+             ["Record source", OC.sourceRef(f.source_id, S)], ["Notes", notes(f.notes, f.source_id, S)]]),
       h("h2", {}, "Lifecycle"), tl,
-      h("ol", { class: "timeline", "aria-label": "Status history" }, d.history.map(x =>
+      h("ol", { class: "timeline", id: "timeline-list", "aria-label": "Status history" }, d.history.map(x =>
         h("li", {}, h("strong", {}, x.date), " ", h("span", { class: "status" }, x.status), x.note ? " " + x.note : "", " ", OC.sourceRef(x.source_id, S)))),
       d.history.length ? null : h("p", { class: "muted" }, "No dated status in the evidence base."),
       h("h2", {}, "Owners"),
@@ -51,19 +55,20 @@
   async function deal() {
     const d = await OC.api("/api/v1/deals/" + encodeURIComponent(id));
     const x = d.deal, S = d.sources;
-    const tl = chartBox(`Phases and milestones of ${x.name}; the list below gives the same dates`);
+    const tl = chartBox(`Phases and milestones of ${x.name}; the list below gives the same dates`, "timeline-list");
     const value = x.value !== null ? `${OC.fmt(x.value)} ${x.value_unit || ""}` : x.value_text;
     root.replaceChildren(
       h("h1", {}, x.name),
       OC.kv([["Signed", x.signed ? OC.sourced(x.signed, x.source_id, S) : null], ["Status", x.status],
              ["Value", value ? OC.sourced(value, x.source_id, S) : null], ["Commodities", x.commodities.join(", ")],
-             ["Record source", OC.sourceRef(x.source_id, S)], ["Notes", x.notes]]),
+             ["Record source", OC.sourceRef(x.source_id, S)], ["Notes", notes(x.notes, x.source_id, S)]]),
       h("h2", {}, "Parties"),
       OC.table([{ label: "Organisation", cell: p => p.name }, { label: "Role", cell: p => p.role },
                 { label: "Controlled from", cell: p => p.country }, { label: "Source", cell: p => OC.sourceRef(p.source_id, S) }], d.parties),
       h("h2", {}, "Lifecycle"), tl,
-      h("ol", { class: "timeline", "aria-label": "Phases and milestones" }, d.phases.map(p =>
-        h("li", {}, h("strong", {}, `Phase ${p.seq}: ${p.name}`), ` (${p.start || "?"} – ${p.end || "open"})`, p.status ? [" ", h("span", { class: "status" }, p.status)] : "",
+      h("ol", { class: "timeline", id: "timeline-list", "aria-label": "Phases and milestones" }, d.phases.map(p =>
+        h("li", {}, h("strong", {}, `Phase ${p.seq}: ${p.name}`), " ",
+          OC.sourced(`(${p.start || "?"} – ${p.end || "open"})`, x.source_id, S), p.status ? [" ", h("span", { class: "status" }, p.status)] : "",
           h("div", {}, p.description),
           p.milestones.length ? h("ul", {}, p.milestones.map(m => h("li", {}, h("strong", {}, m.date), " ", m.description, " ", OC.sourceRef(m.source_id, S)))) : null))),
     );
@@ -78,6 +83,7 @@
   async function source() {
     const d = await OC.api("/api/v1/sources/" + encodeURIComponent(id));
     const s = d.source;
+    root.dataset.ofSource = s.id;  // this page is the source: every figure on it is the source's
     root.replaceChildren(
       h("h1", {}, s.title),
       OC.kv([["Id", s.id], ["Publisher", s.publisher], ["Date", s.date], ["Kind", s.kind], ["Licence", s.licence],

@@ -42,7 +42,7 @@
       animation: false,
       aria: { enabled: true },
       tooltip: { trigger: "item", formatter: p => p.dataType === "edge"
-        ? `${p.data.source} → ${p.data.target}: ${pct(p.data.share)} of the supply`
+        ? `${p.data.source} → ${p.data.target}: ${pct(p.data.share)} of the supply<br>(sources: the table of flows below)`
         : `${p.name}${p.value !== undefined ? ": " + OC.fmt(Math.round(p.value * 10) / 10) + "%" : ""}` },
       series: [{ type: "sankey", left: 40, right: 140, top: 20, bottom: 20, nodeAlign: "justify", draggable: false,
                  emphasis: { focus: "adjacency" }, lineStyle: { color: "gradient", opacity: 0.45 },
@@ -54,13 +54,36 @@
     document.body.dataset.sankeyLinks = String(links.length);
   }
 
+  /* The sources a model share rests on: the facilities of `stage` controlled from `country` (or hosted there, when
+     `hosted`), each capacity's source once; where none has a recorded capacity (a 0% share), the records that
+     list them without one. */
+  function restsOn(d, pairs) {
+    const caps = [], records = [];
+    for (const f of d.facilities) {
+      if (!pairs.some(([stage, country, hosted]) => f.stage === stage && ((f.controller || f.host) === country || (hosted && f.host === country)))) continue;
+      if (f.capacity_native !== null && f.capacity_source_id && !caps.includes(f.capacity_source_id)) caps.push(f.capacity_source_id);
+      if (f.source_id && !records.includes(f.source_id)) records.push(f.source_id);
+    }
+    const refs = ids => ids.flatMap((sid, i) => [i ? " " : "", OC.sourceRef(sid, d.sources)]);
+    if (caps.length) return h("span", {}, refs(caps));
+    if (records.length) return h("span", {}, "no capacity recorded in ", refs(records));
+    return h("span", { class: "muted" }, "no facility: untraced");
+  }
+
   function tables(d) {
     const S = d.sources;
     $("stages").replaceChildren(d.stage_shares.length ? OC.table([
       { label: "Stage", cell: s => s.stage }, { label: "Country", cell: s => h("span", {}, h("span", { class: "swatch", style: `background:${colour(s.country)}` }), " ", s.country) },
-      { label: "Hosted", num: true, cell: s => pct(s.hosted) }, { label: "Controlled", num: true, cell: s => pct(s.controlled) }],
-      d.stage_shares, "Model results: shares of the consumer's supply, computed from the capacities below")
+      { label: "Hosted", num: true, cell: s => pct(s.hosted) }, { label: "Controlled", num: true, cell: s => pct(s.controlled) },
+      { label: "Rests on the capacities of", cell: s => restsOn(d, [[s.stage, s.country, true]]) }],
+      d.stage_shares, "Model results: shares of the consumer's supply, computed from the sourced capacities listed")
       : h("p", { class: "muted" }, "No stage carries any of the supply."));
+    $("flows").replaceChildren(d.links.length ? OC.table([
+      { label: "From", cell: l => `${l.source_stage}: ${label(l.source)}` }, { label: "To", cell: l => `${l.target_stage}: ${label(l.target)}` },
+      { label: "Share of the supply (model)", num: true, cell: l => pct(l.share) },
+      { label: "Rests on the capacities of", cell: l => restsOn(d, [[l.source_stage, l.source, false], [l.target_stage, l.target, false]]) }],
+      d.links, "Model results: the Sankey's links, the part of the consumer's supply flowing from one node to the next")
+      : h("p", { class: "muted" }, "No flow between stages: the chain has a single stage or nothing upstream is traced."));
     const rows = d.facilities.slice().sort((a, b) => (b.share || 0) - (a.share || 0));
     $("facilities").replaceChildren(OC.table([
       { label: "Facility", cell: f => h("a", { href: "/facilities/" + encodeURIComponent(f.id) }, f.name || f.id) },
@@ -69,7 +92,8 @@
       { label: "Capacity (as published)", num: true, cell: f => f.capacity_native === null ? h("span", { class: "muted" }, "none recorded")
           : OC.sourced(`${OC.fmt(f.capacity_native)} ${f.capacity_unit || ""}`, f.capacity_source_id, S) },
       { label: `Capacity (${d.basis})`, num: true, cell: f => f.capacity_native === null ? "" : OC.sourced(OC.fmt(Math.round(f.capacity_basis)), f.capacity_source_id, S) },
-      { label: "Share of its stage (model)", num: true, cell: f => f.share === null || f.share === undefined ? "" : pct(f.share) }],
+      { label: "Share of its stage (model)", num: true, cell: f => f.share === null || f.share === undefined ? "" : pct(f.share) },
+      { label: "Record", cell: f => OC.sourceRef(f.source_id, S) }],
       rows, "Every capacity links to its source; the share is the model's allocation"));
   }
 
@@ -81,7 +105,7 @@
     } catch (err) {
       chart.clear();
       $("summary").replaceChildren(h("span", { class: "error", role: "alert" }, "Cannot trace this chain: " + err.message));
-      $("stages").replaceChildren(); $("facilities").replaceChildren();
+      $("stages").replaceChildren(); $("flows").replaceChildren(); $("facilities").replaceChildren();
       document.body.dataset.sankeyKey = p.toString();
       document.body.dataset.sankeyLinks = "0"; document.body.dataset.sankeyNodes = "0";
       return;

@@ -1,0 +1,111 @@
+/* A small in-test accessibility and provenance checker over the DOM (no axe-core, nothing downloaded).
+   Evaluated by the browser tests on every dashboard page; it returns what it found wrong, never fixes anything.
+
+   Provenance: every text in <main> that holds a figure (a digit) must reach a source in one hop:
+   - it sits inside, or in the same table row / list item / definition / [data-value] element as, a link to a
+     source page (/sources/{id}) or to a document's passage (/documents/{id}#claim-...);
+   - or a link to an anchor on the same page whose target holds such a link (model results pointing at the
+     sourced inputs they rest on);
+   - or it sits inside [data-of-source="{id}"] on that source's (or document's) own page.
+   Prose is not a figure: headings, table headers and captions, form controls, .legend-note paragraphs, <code>
+   ids, alerts, and elements marked [data-prose] (each must say in its text what its numbers are) are skipped.
+
+   Charts: every .chart and [role=img] has a non-empty aria-label and aria-details naming the element that lists
+   the same figures, which must exist and pass the provenance check like any other.
+
+   Labels: every visible input, select and textarea has a label (<label for>, a wrapping <label>, aria-label or
+   aria-labelledby) with text; every button and link has an accessible name. */
+(() => {
+  const SOURCE_PATH = /^\/(sources|documents)\/[^/]+$/;
+  const SKIP = "h1, h2, h3, h4, h5, h6, th, caption, label, select, option, textarea, input, button, code, " +
+               ".legend-note, [role=alert], [data-prose], script, style, nav, header, footer, .skip";
+  const UNIT = "td, dd, li, [data-value], p, figcaption";
+  const here = location.pathname;
+  const ownId = SOURCE_PATH.test(here) ? decodeURIComponent(here.split("/")[2]) : null;
+
+  function sourceHref(a, followAnchor) {
+    const url = new URL(a.getAttribute("href"), location.href);
+    if (url.origin !== location.origin) return false;
+    if (SOURCE_PATH.test(url.pathname) && url.pathname !== here) return true;
+    if (url.pathname === here && url.hash.length > 1) {
+      const t = document.getElementById(decodeURIComponent(url.hash.slice(1)));
+      if (!t) return false;
+      if (ownId && t.closest(`[data-of-source="${CSS.escape(ownId)}"]`)) return true;
+      return followAnchor && holdsSource(t, false);
+    }
+    return false;
+  }
+
+  function holdsSource(el, followAnchor) {
+    if (el.matches("a[href]") && sourceHref(el, followAnchor)) return true;
+    return [...el.querySelectorAll("a[href]")].some(a => sourceHref(a, followAnchor));
+  }
+
+  function describe(el) {
+    const id = el.id ? "#" + el.id : "";
+    const where = el.closest("[id]");
+    return `${el.tagName.toLowerCase()}${id}${where && where !== el ? " in #" + where.id : ""}: "${el.textContent.trim().slice(0, 80)}"`;
+  }
+
+  function visible(el) { return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length); }
+
+  /* Figures in <main> with no source one hop away. */
+  function unsourced(root) {
+    const bad = [], seen = new Set();
+    let figures = 0;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!/\d/.test(n.textContent)) continue;
+      const el = n.parentElement;
+      if (!el || el.closest(SKIP)) continue;
+      figures += 1;
+      if (ownId && el.closest(`[data-of-source="${CSS.escape(ownId)}"]`)) continue;
+      const link = el.closest("a[href]");
+      if (link && holdsSource(link, true)) continue;
+      const unit = el.closest(UNIT) || el.parentElement;
+      const row = unit.matches("td") ? unit.closest("tr") : unit;
+      if (holdsSource(row, true)) continue;
+      if (!seen.has(unit)) { seen.add(unit); bad.push(describe(unit)); }
+    }
+    return { figures, bad };
+  }
+
+  function charts() {
+    const bad = [];
+    for (const c of document.querySelectorAll("main .chart, main [role=img]")) {
+      const label = (c.getAttribute("aria-label") || "").trim();
+      if (!label) bad.push(`${describe(c)}: no aria-label`);
+      if (c.getAttribute("role") !== "img") bad.push(`${describe(c)}: no role="img"`);
+      const ref = c.getAttribute("aria-details");
+      const alt = ref && document.getElementById(ref);
+      if (!alt) { bad.push(`${describe(c)}: aria-details does not name the table of its figures`); continue; }
+      const u = unsourced(alt);
+      if (u.figures && u.bad.length) bad.push(`${describe(c)}: its table has unsourced figures`);
+    }
+    return bad;
+  }
+
+  function accessibleName(el) {
+    const aria = (el.getAttribute("aria-label") || "").trim();
+    if (aria) return aria;
+    const by = el.getAttribute("aria-labelledby");
+    if (by) return by.split(/\s+/).map(i => (document.getElementById(i) || {}).textContent || "").join(" ").trim();
+    if (el.labels && el.labels.length) return [...el.labels].map(l => l.textContent).join(" ").trim();
+    if (el.matches("a, button")) return (el.textContent || "").trim() || (el.getAttribute("title") || "").trim();
+    return "";
+  }
+
+  function labels() {
+    const bad = [];
+    for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea, button, a[href]")) {
+      if (!visible(el) && !el.matches(".skip")) continue;
+      if (!accessibleName(el)) bad.push(`${describe(el)}: no label or accessible name`);
+    }
+    return bad;
+  }
+
+  const main = document.querySelector("main");
+  const nums = unsourced(main);
+  return { figures: nums.figures, unsourced: nums.bad, charts: charts(), labels: labels(),
+           scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth };
+})();

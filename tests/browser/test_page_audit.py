@@ -1,0 +1,161 @@
+"""Issue 6's dashboard audit, as tests that walk every page (but the scenario page, which has its own tests) in
+real headless Chromium: every figure reaches its source in one hop, every chart has a label and a sourced table of
+its figures, every control is labelled and reached by Tab with a visible focus ring, and no page scrolls sideways
+on a 1366x768 or 1280x720 laptop screen. The checker is tests/browser/page_audit.js (an in-test DOM walk; no
+axe-core, nothing downloaded)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_dashboard import assert_local_only, wait_ready
+
+pytestmark = pytest.mark.browser
+
+AUDIT = (Path(__file__).parent / "page_audit.js").read_text(encoding="utf-8")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+# records, in the page, every element that receives focus and whether a focus ring is drawn on it
+FOCUS_LOG = """() => {
+  window.__focus = [];
+  document.addEventListener("focusin", ev => {
+    const el = ev.target, cs = getComputedStyle(el);
+    const ring = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== "none";
+    window.__focus.push({ el: el.outerHTML.slice(0, 120), ring, key: el.dataset.auditKey || null });
+  });
+  const sel = 'a[href], button:not([disabled]), select, input:not([type=hidden]), textarea, ' +
+              '[tabindex]:not([tabindex="-1"])';
+  const all = [...document.querySelectorAll(sel)].filter(e => e.matches(".skip") || e.getClientRects().length);
+  all.forEach((e, i) => { e.dataset.auditKey = String(i); });
+  return all.length;
+}"""
+
+
+def _select_2019(page: Any) -> None:
+    page.select_option("#f-year", "2019")
+    page.wait_for_function("document.body.dataset.sankeyKey.includes('year=2019')")
+
+
+def _open_first_details(page: Any) -> None:
+    page.locator("#facility-table button").first.press("Enter")
+    page.wait_for_selector("#details-name")
+
+
+def _nothing(page: Any) -> None:
+    return None
+
+
+# (path, what to do once it is drawn so that its figures are on screen)
+FAKE_PAGES: list[tuple[str, Callable[[Any], None]]] = [
+    ("/map", _open_first_details), ("/sankey", _select_2019), ("/claims", _nothing),
+    ("/facilities/fac-pak-mine", _nothing), ("/deals", _nothing), ("/deals/deal-test-mou", _nothing),
+    ("/sources", _nothing), ("/sources/test-stats", _nothing), ("/documents/{doc}", _nothing),
+]
+
+
+def _open(page: Any, path: str) -> str:
+    if "{doc}" in path:
+        page.goto("/claims")
+        doc = page.evaluate("fetch('/api/v1/documents').then(r => r.json()).then(b => b.data[0].id)")
+        path = path.format(doc=doc)
+    page.goto(path)
+    wait_ready(page)
+    return path
+
+
+def _problems(found: dict[str, Any]) -> dict[str, list[str]]:
+    """What the checker found wrong: figures with no source one hop away, charts, labels."""
+    return {k: found[k] for k in ("unsourced", "charts", "labels") if found[k]}
+
+
+def _audit(page: Any) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate(AUDIT)
+    return result
+
+
+@pytest.mark.parametrize(("path", "action"), FAKE_PAGES, ids=[p for p, _ in FAKE_PAGES])
+def test_every_figure_links_to_its_source_and_everything_is_labelled(page: Any, server: str, path: str,
+                                                                    action: Callable[[Any], None]) -> None:
+    _open(page, path)
+    action(page)
+    found = _audit(page)
+    assert found["figures"] > 0, "the page shows no figure at all: the check would pass vacuously"
+    assert _problems(found) == {}
+    assert_local_only(page, server)
+
+
+@pytest.mark.parametrize("path", ["/map", "/sankey", "/deals/ussm-fwo-2025", "/sources", "/deals"])
+def test_shipped_pages_link_every_figure_to_its_source(page: Any, shipped_server: str, path: str) -> None:
+    _open(page, path)
+    found = _audit(page)
+    assert found["figures"] > 0
+    assert _problems(found) == {}
+    assert_local_only(page, shipped_server)
+
+
+def test_shipped_facility_and_source_pages_link_every_figure(page: Any, shipped_server: str) -> None:
+    """Ten facilities and every source with observations: the real data's variety (missing capacities, notes)."""
+    page.goto("/sources")
+    wait_ready(page)
+    facs = page.evaluate("fetch('/api/v1/facilities?limit=1000').then(r => r.json()).then(b => b.data.map(d => d.id))")
+    srcs = page.evaluate("fetch('/api/v1/sources?limit=1000').then(r => r.json())"
+                         ".then(b => b.data.filter(s => s.observations > 0).map(s => s.id))")
+    problems: dict[str, dict[str, list[str]]] = {}
+    for path in [f"/facilities/{f}" for f in facs[:10]] + [f"/sources/{s}" for s in srcs[:10]]:
+        _open(page, path)
+        found = _audit(page)
+        wrong = _problems(found)
+        if wrong:
+            problems[path] = wrong
+    assert problems == {}
+
+
+@pytest.mark.parametrize(("path", "action"), FAKE_PAGES, ids=[p for p, _ in FAKE_PAGES])
+def test_tab_reaches_every_control_with_a_visible_focus_ring(page: Any, server: str, path: str,
+                                                             action: Callable[[Any], None]) -> None:
+    _open(page, path)
+    action(page)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.evaluate("window.scrollTo(0, 0)")
+    n = page.evaluate(FOCUS_LOG)
+    assert n > 3
+    page.locator("body").focus()
+    for _ in range(n + 5):
+        page.keyboard.press("Tab")
+    log = page.evaluate("window.__focus")
+    reached = {f["key"] for f in log if f["key"] is not None}
+    missed = page.evaluate("""reached => [...document.querySelectorAll('[data-audit-key]')]
+        .filter(e => !reached.includes(e.dataset.auditKey)).map(e => e.outerHTML.slice(0, 120))""", sorted(reached))
+    assert missed == [], "controls Tab never reaches"
+    assert [f["el"] for f in log if not f["ring"]] == [], "focused without a visible focus ring"
+
+
+LAPTOPS = [(1366, 768), (1280, 720)]
+
+
+@pytest.mark.parametrize(("width", "height"), LAPTOPS, ids=[f"{w}x{h}" for w, h in LAPTOPS])
+def test_no_page_scrolls_sideways_on_a_laptop_screen(browser: Any, shipped_server: str, server: str, width: int,
+                                                     height: int) -> None:
+    """Each page at laptop size, on the shipped data (its long names and tables) and the fake articles
+    (the claims pages); a screenshot of each is kept under tests/browser/artifacts/."""
+    wide: dict[str, int] = {}
+    for base, paths in ((shipped_server, ["/map", "/sankey", "/deals", "/deals/ussm-fwo-2025", "/sources",
+                                          "/sources/usgs-mcs-2025"]),
+                        (server, ["/claims", "/facilities/fac-pak-mine", "/documents/{doc}"])):
+        ctx = browser.new_context(viewport={"width": width, "height": height}, base_url=base)
+        page = ctx.new_page()
+        try:
+            for path in paths:
+                real = _open(page, path)
+                sw, iw = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+                ARTIFACTS.mkdir(exist_ok=True)
+                name = real.strip("/").replace("/", "_") or "home"
+                page.screenshot(path=str(ARTIFACTS / f"laptop_{width}x{height}_{name}.png"))
+                if sw > iw:
+                    wide[real] = sw
+        finally:
+            ctx.close()
+    assert wide == {}, f"pages wider than the {width}px screen (scrollWidth)"
