@@ -216,3 +216,22 @@ def test_cli_backend_cupy_without_cupy(tmp_path: Path, small_text: str, monkeypa
     assert res.exit_code != 0
     assert "cupy" in res.output and "not installed" in res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_jax_compiles_once_per_block_length_and_frees_with_the_model(small_text: str) -> None:
+    if (reason := _gpu_skip_reason("jax")) is not None:
+        pytest.skip(reason)
+    import gc
+
+    from orechain.scenarios.backends import _JIT_CACHE
+
+    m = compile_model(parse_scenario(small_text, "small.yaml"))
+    first = execute(m, 5_000, 2, "jax", block_size=2_000)
+    assert sorted(_JIT_CACHE[id(m)][1]) == [1_000, 2_000]  # two block lengths, two programs
+    again = execute(m, 5_000, 2, "jax", block_size=2_000)
+    assert sorted(_JIT_CACHE[id(m)][1]) == [1_000, 2_000]
+    assert np.array_equal(first.hists["flow"].counts, again.hists["flow"].counts)
+    key = id(m)
+    del m
+    gc.collect()
+    assert key not in _JIT_CACHE

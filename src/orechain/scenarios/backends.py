@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,6 +49,7 @@ Evaluator = Callable[[Draws], Metrics]
 DASK_RETRIES = 3  # resubmissions of a Dask task that errs (a task whose worker dies is also rescheduled)
 DRAW_THREADS = 4  # host threads drawing the next blocks while a GPU backend evaluates (numpy's generators
 # release the GIL while they fill arrays)
+_JIT_CACHE: dict[int, tuple[weakref.ref[Model], dict[int, Any]]] = {}  # id(model) -> (model, jitted by block length)
 
 
 class Backend(StrEnum):
@@ -98,22 +100,30 @@ def array_module(backend: Backend | str) -> tuple[Any, Callable[[Any], Any]]:
 
 def device_evaluator(model: Model, backend: Backend | str) -> Evaluator:
     """``Draws -> Metrics`` on ``backend``'s device: :func:`~orechain.scenarios.engine.evaluate` with its array
-    module, compiled with ``jax.jit`` for JAX (one compilation per block length; the model is a constant of
-    the compiled program). The metrics stay on the device until the aggregate copies them."""
+    module, compiled with ``jax.jit`` for JAX (one compilation per block length, kept for as long as the model
+    lives, so later runs of the same model compile nothing; the model is a constant of the compiled program).
+    The metrics stay on the device until the aggregate copies them."""
     b = Backend(backend)
     xp, _ = array_module(b)
     if b is not Backend.JAX:
         return lambda d: evaluate(model, d, xp)
     import jax
 
+    entry = _JIT_CACHE.get(id(model))
+    if entry is None or entry[0]() is not model:
+        entry = (weakref.ref(model), {})
+        _JIT_CACHE[id(model)] = entry
+        weakref.finalize(model, _JIT_CACHE.pop, id(model), None)
+    compiled = entry[1]
     names = [f.name for f in fields(Draws) if f.name != "n"]
-    compiled: dict[int, Any] = {}
 
     def run(d: Draws) -> Metrics:
         fn = compiled.get(d.n)
         if fn is None:
             def traced(*arrays: Any, n: int = d.n) -> list[Any]:
-                met = evaluate(model, Draws(n, *arrays), xp)
+                m = entry[0]()  # weak: the cache must not keep the model alive
+                assert m is not None
+                met = evaluate(m, Draws(n, *arrays), xp)
                 return [getattr(met, f.name) for f in fields(Metrics)]
 
             fn = compiled[d.n] = jax.jit(traced)
