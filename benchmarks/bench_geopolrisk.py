@@ -1,22 +1,31 @@
 """Benchmark: GeoPolRisk, orechain against geopolrisk-py 2.0.1, side by side in one run.
 
 1. The 48 combinations of the validation (USA, Germany, Japan, EU-27 x rare earths, antimony, tungsten,
-   copper x 2022-2024). Each side runs in a fresh Python process and is timed from its first import to its
-   last result: the peer's ``import geopolrisk`` (which loads its bundled tables) plus ``gprs_calc``;
-   orechain's ``import orechain.analytics.geopolrisk`` plus reading the same tables from the peer's SQLite
-   files plus ``geopolrisk(mode="compat")``. The numbers are checked to agree (1e-9) before timing counts.
-2. Full size: every importer present in the peer's trade table (each country alone, plus EU-27) x every
-   material with an HS code x every year of its production table, in one call (compat mode).
+   copper x 2022-2024). Each side runs several times, each time in a fresh Python process, alternating
+   (orechain, peer, orechain, peer, orechain ...), and is timed inside the process from its first import to
+   its last result: the peer's ``import geopolrisk`` (which loads its bundled tables) plus ``gprs_calc``;
+   orechain's imports (``orechain.analytics.geopolrisk_kernel`` and ``geopolrisk_peerdb``: numpy, no pandas)
+   plus reading what the request needs from the same SQLite files plus ``compute(mode="compat")`` and the
+   characterisation factors. The parent also times each process from start to exit (interpreter start and
+   writing the result included). Every orechain run's 48 x 5 values must agree with the peer's to a relative
+   difference of 1e-9, else the timing does not count and the script exits 1.
+2. Full size: every importer in the peer's trade table (each country alone, plus EU-27) x every material with
+   an HS code x every year of the production tables, from the whole trade table; reading and computing timed
+   separately (in this process, after the side-by-side runs).
 
-Run: .venv/bin/python benchmarks/bench_geopolrisk.py
+Run: .venv/bin/python benchmarks/bench_geopolrisk.py [--ore-runs 5] [--peer-runs 2] [--full-runs 3]
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import os
+import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -25,76 +34,167 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from geopolrisk_peer import load_peer_inputs, peer_frame, peer_lib, run_peer
+from geopolrisk_peer import EU_NAMES, PEER_COUNTRIES, PEER_MATERIALS, YEARS, peer_frame, peer_lib, run_peer
 
+VALUES = ("score", "cf", "hhi", "import_risk", "price")
+TOL = 1e-9
+
+# The timed orechain side: the same request as the peer's gprs_calc(years, countries, materials).
 _ORE_48 = textwrap.dedent("""
     import json, sys, time
     t0 = time.perf_counter()
-    sys.path.insert(0, sys.argv[2])
-    from orechain.analytics.geopolrisk import geopolrisk
-    from geopolrisk_peer import PEER_MATERIALS, YEARS, load_peer_inputs
+    from orechain.analytics.geopolrisk_kernel import PEER_CF_COPPER, compute
+    from orechain.analytics.geopolrisk_peerdb import country_codes, read_peer_db
     t1 = time.perf_counter()
-    from pathlib import Path
-    inp = load_peer_inputs(Path(sys.argv[1]), list(PEER_MATERIALS))
+    lib, spec = sys.argv[1], json.loads(sys.argv[2])
+    codes = country_codes(lib)
+    groups = {name: [codes[n] for n in members] for name, members in spec["importers"].items()}
+    db = read_peer_db(lib, spec["materials"], spec["years"], sorted({c for g in groups.values() for c in g}))
     t2 = time.perf_counter()
-    r = geopolrisk(inp.production, inp.trade, inp.governance_compat, inp.importers_compat, list(PEER_MATERIALS),
-                   YEARS, mode="compat")
+    r = compute(db.inputs, groups, spec["materials"], spec["years"], mode="compat")
+    cf = r.cf(PEER_CF_COPPER)
     t3 = time.perf_counter()
-    r.to_csv(sys.argv[3], index=False, float_format="%.17g")
+    e, m, y = r.keys()
+    out = {"importer": [r.importers[i] for i in e], "material": [r.materials[i] for i in m], "year": y.tolist(),
+           "score": r.score.tolist(), "cf": cf.tolist(), "hhi": r.hhi.tolist(), "import_risk": r.import_risk.tolist(),
+           "price": r.price.tolist()}
+    with open(sys.argv[3], "w") as f:
+        json.dump(out, f)
     print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "calc_s": t3 - t2, "rows": len(r)}))
 """)
 
 
-def main() -> int:
-    lib = peer_lib()
-    here = Path(__file__).resolve().parent
-    print(f"# GeoPolRisk benchmark, {dt.date.today().isoformat()}, {sys.platform}")
-    import pandas as pd
-
-    out = Path("/tmp/orechain_bench_48.csv")
+def run_orechain(lib: Path, out: Path) -> tuple[dict[str, float], float]:
+    spec = {"importers": {"USA": ["USA"], "Germany": ["Germany"], "Japan": ["Japan"], "EU": list(EU_NAMES)},
+            "materials": list(PEER_MATERIALS), "years": list(YEARS)}
+    assert tuple(spec["importers"]) == PEER_COUNTRIES
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _ORE_48, str(lib), str(here), str(out)], capture_output=True,
-                          text=True, check=True)
-    ore_wall = time.perf_counter() - t0
-    ore = json.loads(proc.stdout.strip().splitlines()[-1])
-    ore_total = ore["import_s"] + ore["load_s"] + ore["calc_s"]
-    peer, pt = run_peer()
-    peer_total = pt["import_s"] + pt["calc_s"]
-    mine = pd.read_csv(out)
-    m = peer_frame(peer).merge(mine, on=["importer", "material", "year"], suffixes=("_p", "_o"))
-    worst = max(float(np.max(np.abs(m[f"{v}_p"] - m[f"{v}_o"]) / np.maximum(np.abs(m[f"{v}_p"]), 1e-300)))
-                for v in ("score", "cf", "hhi", "import_risk", "price"))
-    n = len(m)
-    print(f"\n## 48 combinations ({n} compared; largest relative difference {worst:.1e})\n")
-    print("| | import (s) | load inputs (s) | compute (s) | total (s) | per result (ms) |")
-    print("|---|---|---|---|---|---|")
-    print(f"| geopolrisk-py 2.0.1 | {pt['import_s']:.2f} | (in import) | {pt['calc_s']:.2f} | {peer_total:.2f} | "
-          f"{peer_total / n * 1000:.1f} |")
-    print(f"| orechain compat | {ore['import_s']:.2f} | {ore['load_s']:.2f} | {ore['calc_s']:.3f} | {ore_total:.2f} | "
-          f"{ore_total / n * 1000:.2f} |")
-    print(f"\nratio per result, imports and input loading included: {peer_total / ore_total:,.0f}x "
-          f"(process wall time incl. interpreter start: orechain {ore_wall:.2f} s)")
-    print(f"ratio per result, computation only: {pt['calc_s'] / ore['calc_s']:,.0f}x")
-    if worst > 1e-9:
+    proc = subprocess.run([sys.executable, "-c", _ORE_48, str(lib), json.dumps(spec), str(out)], capture_output=True,
+                          text=True, check=False)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"orechain run failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1]), wall
+
+
+def worst_difference(peer: dict[tuple[str, str, int], tuple[float, ...]], out: Path) -> tuple[float, int]:
+    """Largest relative difference over the 48 x 5 values, and how many combinations were compared."""
+    mine = json.loads(out.read_text())
+    worst, n = 0.0, 0
+    for i, key in enumerate(zip(mine["importer"], mine["material"], mine["year"], strict=True)):
+        theirs = peer.get((str(key[0]), str(key[1]), int(key[2])))
+        if theirs is None:
+            return float("inf"), n
+        n += 1
+        for v, p in zip(VALUES, theirs, strict=True):
+            o = float(mine[v][i])
+            worst = max(worst, abs(o - p) / max(abs(p), 1e-300))
+    return worst, n
+
+
+def summary(xs: list[float], fmt: str = ".3f") -> str:
+    return f"{statistics.median(xs):{fmt}} ({min(xs):{fmt}}-{max(xs):{fmt}})"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ore-runs", type=int, default=5)
+    ap.add_argument("--peer-runs", type=int, default=2)
+    ap.add_argument("--full-runs", type=int, default=3)
+    args = ap.parse_args()
+    lib = peer_lib()
+    load0 = os.getloadavg()
+    print(f"# GeoPolRisk benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {sys.platform}, "
+          f"{os.cpu_count()} cores, load average at start {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}", flush=True)
+
+    ore: list[dict[str, float]] = []
+    ore_wall: list[float] = []
+    peer: list[dict[str, float]] = []
+    peer_values: dict[tuple[str, str, int], tuple[float, ...]] = {}
+    worst = 0.0
+    order = ["ore"] * args.ore_runs  # the peer's runs spread among orechain's: both sides see similar load
+    for j in reversed(range(args.peer_runs)):
+        order.insert(round((j + 1) * args.ore_runs / (args.peer_runs + 1)), "peer")
+    pending_ore: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, side in enumerate(order):
+            if side == "peer":
+                t0 = time.perf_counter()
+                df, timing = run_peer()
+                timing["wall_s"] = time.perf_counter() - t0
+                peer.append(timing)
+                frame = peer_frame(df)
+                values = {(str(r.importer), str(r.material), int(r.year)): tuple(float(getattr(r, v)) for v in VALUES)
+                          for r in frame.itertuples()}
+                if peer_values and any(abs(a - b) > TOL * max(abs(a), 1e-300) for key, vs in values.items()
+                                       for a, b in zip(vs, peer_values.get(key, (np.inf,) * 5), strict=True)):
+                    print("the peer's runs disagree with each other")
+                    return 1
+                peer_values = values
+                print(f"peer run {len(peer)}: import {timing['import_s']:.1f} s, compute {timing['calc_s']:.1f} s",
+                      flush=True)
+            else:
+                out = Path(tmp) / f"ore{i}.json"
+                timing, wall = run_orechain(lib, out)
+                ore.append(timing)
+                ore_wall.append(wall)
+                pending_ore.append(out)
+        n = 0
+        for out in pending_ore:
+            w, n = worst_difference(peer_values, out)
+            worst = max(worst, w)
+    load1 = os.getloadavg()
+    ore_total = [t["import_s"] + t["load_s"] + t["calc_s"] for t in ore]
+    peer_total = [t["import_s"] + t["calc_s"] for t in peer]
+    print(f"\n## 48 combinations ({n} compared in each of {len(ore)} orechain runs against the peer's; largest "
+          f"relative difference {worst:.1e}, tolerance {TOL:g})\n")
+    print("Median (min-max) over the runs, seconds, timed inside each process from its first import:\n")
+    print("| | runs | import | load inputs | compute | total | per result (ms) | process wall |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| geopolrisk-py 2.0.1 | {len(peer)} | {summary([t['import_s'] for t in peer], '.1f')} | (in import) | "
+          f"{summary([t['calc_s'] for t in peer], '.1f')} | {summary(peer_total, '.1f')} | "
+          f"{statistics.median(peer_total) / n * 1000:,.0f} | {summary([t['wall_s'] for t in peer], '.1f')} |")
+    print(f"| orechain compat | {len(ore)} | {summary([t['import_s'] for t in ore])} | "
+          f"{summary([t['load_s'] for t in ore])} | {summary([t['calc_s'] for t in ore], '.4f')} | "
+          f"{summary(ore_total)} | {statistics.median(ore_total) / n * 1000:.2f} | {summary(ore_wall)} |")
+    print(f"\nratio per result, imports, input reading and compute included (medians): "
+          f"{statistics.median(peer_total) / statistics.median(ore_total):,.0f}x "
+          f"(worst case, slowest orechain run vs fastest peer run: {min(peer_total) / max(ore_total):,.0f}x)")
+    print(f"ratio of process wall times (interpreter start and result writing included on both sides): "
+          f"{statistics.median([t['wall_s'] for t in peer]) / statistics.median(ore_wall):,.0f}x")
+    calc = statistics.median([t["calc_s"] for t in peer]) / statistics.median([t["calc_s"] for t in ore])
+    print(f"ratio, computation only: {calc:,.0f}x")
+    print(f"load average at the end of the side-by-side runs: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
+    if worst > TOL:
         print("NUMBERS DIFFER: timing does not count")
         return 1
+    return full_size(lib, args.full_runs)
 
-    t0 = time.perf_counter()
-    full = load_peer_inputs(lib, None)
-    t_load = time.perf_counter() - t0
-    from orechain.analytics.geopolrisk import geopolrisk
 
-    importers = {str(c): [str(c)] for c in sorted(full.trade["importer"].unique())}
-    importers["EU"] = full.importers_compat["EU"]
-    mats = sorted(full.materials)
-    years = sorted(full.production["year"].unique())
-    t0 = time.perf_counter()
-    r = geopolrisk(full.production, full.trade, full.governance_compat, importers, mats, years, mode="compat")
-    t_full = time.perf_counter() - t0
-    print(f"\n## full size: {len(importers)} importers x {len(mats)} materials x {len(years)} years "
-          f"= {len(r):,} results from {len(full.trade):,} trade rows\n")
-    print(f"load inputs from the peer's SQLite files: {t_load:.1f} s; compute all combinations: {t_full:.1f} s "
-          f"({t_full / len(r) * 1e6:.1f} us per result)")
+def full_size(lib: Path, runs: int) -> int:
+    from orechain.analytics.geopolrisk_kernel import compute
+    from orechain.analytics.geopolrisk_peerdb import country_codes, read_peer_db
+
+    reads, calcs = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        db = read_peer_db(lib)
+        reads.append(time.perf_counter() - t0)
+        inp = db.inputs
+        codes = country_codes(lib)
+        importers = sorted(set(inp.trade_importer.tolist()))
+        groups: dict[str, list[int]] = {inp.country_labels[c]: [int(c)] for c in importers}
+        groups["EU"] = [codes[n] for n in EU_NAMES]
+        years = sorted(set(inp.prod_year.tolist()))
+        t0 = time.perf_counter()
+        r = compute(inp, groups, list(inp.material_labels), years, mode="compat")
+        calcs.append(time.perf_counter() - t0)
+    load = os.getloadavg()
+    print(f"\n## full size: {len(groups)} importers x {len(inp.material_labels)} materials x {len(years)} years "
+          f"= {len(r):,} results from {len(inp.trade_year):,} trade rows ({runs} runs)\n")
+    print(f"read the inputs from the peer's SQLite files: {summary(reads, '.2f')} s; compute all combinations: "
+          f"{summary(calcs, '.3f')} s ({statistics.median(calcs) / len(r) * 1e6:.2f} us per result); "
+          f"load average {load[0]:.2f}")
     return 0
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from orechain.analytics.geopolrisk_peerdb import country_codes, read_peer_db
+
 PEER_VERSION = "2.0.1"
 VENV = Path(os.environ.get("ORECHAIN_PEER_VENV", "/tmp/orechain-peer-geopolrisk"))
 if not (VENV / "bin" / "python").exists() and Path("/tmp/peer/bin/python").exists():
@@ -117,58 +119,32 @@ def _num(s: pd.Series) -> np.ndarray:
                          errors="coerce").to_numpy(dtype=float)
 
 
+def peer_groups(lib: Path) -> dict[str, list[int]]:
+    """The four importers of the validation as the peer's numeric country codes (EU = its 27 members)."""
+    codes = country_codes(lib)
+    return {"USA": [codes["USA"]], "Germany": [codes["Germany"]], "Japan": [codes["Japan"]],
+            "EU": [codes[n] for n in EU_NAMES]}
+
+
 def load_peer_inputs(lib: Path, materials: list[str] | None = None) -> PeerInputs:
-    """Read the peer's SQLite files (no import of the peer package). ``materials``: the peer's Reference
-    IDs (None = every material with an HS code)."""
-    wmd = sqlite3.connect(lib / "world_mining_data.db")
-    hsmap = pd.read_sql_query('SELECT * FROM "HS Code Map"', wmd)
-    hsmap = hsmap[(hsmap["HS Code"] != "Not Available") & hsmap["Symbol"].notna()]
-    if materials is not None:
-        hsmap = hsmap[hsmap["Reference ID"].isin(materials)]
-    iso = pd.read_sql_query("SELECT * FROM Country_ISO", wmd)
-    name_to_code = {n: str(int(c)) for c, n in zip(iso["ISO"], iso["Country"], strict=True)}
-    codes: dict[str, list[int]] = {}
-    prods = []
-    for r in hsmap.itertuples():
-        ref, sheet = r[3], r[1]
-        comp = r[9] if isinstance(r[9], str) and r[9].strip() else ""
-        hs = [int(r[10])] + [int(x) for x in comp.split(";") if x]
-        codes[ref] = sorted(set(hs))
-        t = pd.read_sql_query(f'SELECT * FROM "{sheet}"', wmd)
-        year_cols = [c for c in t.columns if c.isdigit()]
-        long = t.melt(id_vars=["Country_Code", "Country_ISO", "unit"], value_vars=year_cols, var_name="year",
-                      value_name="value")
-        long["value"] = pd.to_numeric(long["value"], errors="coerce").astype(float)
-        if (long["unit"] == "kg").any():
-            long.loc[long["unit"] == "kg", "value"] = long.loc[long["unit"] == "kg", "value"] / 1000
-        long["material"] = ref
-        long["year"] = long["year"].astype(int)
-        long["country"] = np.where(long["Country_Code"] == "DELETE", "WLD", long["Country_Code"].astype(str))
-        long["iso3"] = np.where(long["Country_Code"] == "DELETE", "WLD", long["Country_ISO"].astype(str))
-        prods.append(long[["material", "country", "iso3", "year", "value"]])
-    wmd.close()
-    production = pd.concat(prods, ignore_index=True)
-    baci = sqlite3.connect(lib / "baci.db")
-    all_codes = sorted({c for v in codes.values() for c in v})
-    raw = pd.read_sql_query(f"SELECT t, i, j, k, v, q FROM baci_trade WHERE k IN ({','.join(map(str, all_codes))})",
-                            baci)
-    cc = pd.read_sql_query("SELECT country_code, country_iso3 FROM country_codes_V202401b", baci)
-    norm = pd.read_sql_query("SELECT * FROM Normalized", baci)
-    baci.close()
-    code_to_mat = pd.DataFrame([(k, m) for m, ks in codes.items() for k in ks], columns=["k", "material"])
-    raw["k"] = raw["k"].astype(int)
-    tr = raw.merge(code_to_mat, on="k")
-    trade = pd.DataFrame({"material": tr["material"].to_numpy(), "year": tr["t"].astype(int).to_numpy(),
-                          "importer": tr["j"].astype(str).to_numpy(), "exporter": tr["i"].astype(str).to_numpy(),
-                          "qty": _num(tr["q"]), "value": _num(tr["v"])})
-    year_cols = [c for c in norm.columns if c.isdigit()]
-    gov_c = norm.melt(id_vars=["country_code"], value_vars=year_cols, var_name="year", value_name="risk")
-    gov_c = gov_c[gov_c["country_code"] != "NA"]
-    governance_compat = pd.DataFrame({"country": gov_c["country_code"].astype(str).to_numpy(),
-                                      "year": gov_c["year"].astype(int).to_numpy(), "risk": _num(gov_c["risk"])})
-    wgi = sqlite3.connect(lib / "wgi.db")
-    est = pd.read_sql_query("SELECT * FROM Estimate", wgi)
-    wgi.close()
+    """The peer's files as orechain frames (for the DataFrame API): production, trade and the peer's own
+    normalised governance table as read by :func:`orechain.analytics.geopolrisk_peerdb.read_peer_db`, plus
+    ISO3-keyed copies and governance from the raw WGI estimates for default mode. ``materials``: the peer's
+    Reference IDs (None = every material with an HS code)."""
+    db = read_peer_db(lib, materials)
+    inp = db.inputs
+    labels = np.asarray(inp.country_labels, dtype=object)
+    mats = np.asarray(inp.material_labels, dtype=object)
+    production = pd.DataFrame({"material": mats[inp.prod_material], "country": labels[inp.prod_country],
+                               "year": inp.prod_year, "value": inp.prod_value})
+    trade = pd.DataFrame({"material": mats[inp.trade_material], "year": inp.trade_year,
+                          "importer": labels[inp.trade_importer], "exporter": labels[inp.trade_exporter],
+                          "qty": inp.trade_qty, "value": inp.trade_value})
+    governance_compat = pd.DataFrame({"country": labels[inp.gov_country], "year": inp.gov_year, "risk": inp.gov_risk})
+    with sqlite3.connect(lib / "baci.db") as baci:
+        cc = pd.read_sql_query("SELECT country_code, country_iso3 FROM country_codes_V202401b", baci)
+    with sqlite3.connect(lib / "wgi.db") as wgi:
+        est = pd.read_sql_query("SELECT * FROM Estimate", wgi)
     from orechain.analytics.concentration import normalise_governance
 
     year_cols = [c for c in est.columns if c.isdigit()]
@@ -178,15 +154,24 @@ def load_peer_inputs(lib: Path, materials: list[str] | None = None) -> PeerInput
                                        "risk": normalise_governance(_num(e["estimate"]))})
     to_iso = dict(zip(cc["country_code"].astype(str), cc["country_iso3"].astype(str), strict=True))
     to_iso["490"] = "TWN"  # BACI's "Other Asia, nes" is Taiwan (BACI documentation)
+    wmd_iso = _wmd_iso3(lib)
     trade_iso = trade.assign(importer=trade["importer"].map(to_iso), exporter=trade["exporter"].map(to_iso))
-    production_iso = production.drop(columns=["country"]).rename(columns={"iso3": "country"})
-    production = production.drop(columns=["iso3"])
-    eu_codes = [name_to_code[n] for n in EU_NAMES]
-    importers_compat = {"USA": [name_to_code["USA"]], "Germany": [name_to_code["Germany"]],
-                        "Japan": [name_to_code["Japan"]], "EU": eu_codes}
+    production_iso = production.assign(country=production["country"].map(lambda c: wmd_iso.get(c, c)))
+    groups = peer_groups(lib)
+    importers_compat = {k: [str(c) for c in v] for k, v in groups.items()}
     importers_default = {k: [to_iso[c] for c in v] for k, v in importers_compat.items()}
     return PeerInputs(production, trade, governance_compat, governance_default, importers_compat,
-                      importers_default, production_iso, trade_iso, codes)
+                      importers_default, production_iso, trade_iso, {k: list(v) for k, v in db.hs_codes.items()})
+
+
+def _wmd_iso3(lib: Path) -> dict[str, str]:
+    """World Mining Data's numeric country code -> its ISO3 column (every production sheet agrees)."""
+    with sqlite3.connect(lib / "world_mining_data.db") as wmd:
+        rows = wmd.execute("SELECT DISTINCT Country_Code, Country_ISO FROM v_all_world_mining_data "
+                           "WHERE Country_Code != 'DELETE'").fetchall()
+    out = {str(int(c)): str(i) for c, i in rows}
+    out["WLD"] = "WLD"
+    return out
 
 
 def peer_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -129,3 +129,102 @@ def test_production_hhi_ignores_world_rows() -> None:
     h = production_hhi(PROD[PROD["material"] == "ree"]).iloc[0]
     assert h["producers"] == 3
     assert h["total"] == pytest.approx(100.6)
+
+
+# --- the numpy kernel against a plain-Python reading of the method, on random data ---------------------------
+
+def _naive(prod: pd.DataFrame, trade: pd.DataFrame, gov: pd.DataFrame, importers: dict[str, list[str]],
+           materials: list[str], years: list[int], compat: bool) -> dict[tuple[str, str, int], tuple[float, ...]]:
+    """The method written as loops over rows, one combination at a time (no joins, no group sums)."""
+    first: dict[tuple[str, int], float] = {}
+    for c, y, r in gov[["country", "year", "risk"]].itertuples(index=False):
+        first.setdefault((c, int(y)), float(r))
+    undefined = 0.0 if compat else float("nan")
+    out = {}
+    for e, members in importers.items():
+        ms = set(members)
+        for m in materials:
+            for y in years:
+                total = sumsq = own = 0.0
+                seen: set[str] = set()
+                for mm, c, yy, v in prod[["material", "country", "year", "value"]].itertuples(index=False):
+                    if mm != m or yy != y:
+                        continue
+                    v = 0.0 if np.isnan(v) else float(v)
+                    if c != "WLD":
+                        t = float(np.trunc(v)) if compat else v
+                        total += t
+                        sumsq += 0.0 if c == "OTH" else t * t
+                    if c in ms and c not in ("WLD", "OTH") and not (compat and c in seen):
+                        own += v
+                        seen.add(c)
+                num = qty = val = 0.0
+                for mm, yy, imp, exp, q, w in trade[["material", "year", "importer", "exporter", "qty",
+                                                     "value"]].itertuples(index=False):
+                    if mm != m or yy != y or imp not in ms:
+                        continue
+                    risk = first.get((exp, y), float("nan"))
+                    if compat:
+                        q, w = (0.0 if np.isnan(q) else q), (0.0 if np.isnan(w) else w)
+                        risk = 0.5 if np.isnan(risk) else risk
+                    else:
+                        if np.isnan(q) or np.isnan(w):
+                            q = w = 0.0
+                        risk = 0.5 if np.isnan(risk) else risk
+                    risk = 0.0 if exp in ms else risk
+                    num, qty, val = num + q * risk, qty + q, val + w
+                hhi = sumsq / total**2
+                wta = num / (qty + own) if qty + own > 0 else undefined
+                price = val / qty if qty > 0 else undefined
+                out[(e, m, y)] = (hhi, wta, price, hhi * wta)
+    return out
+
+
+def _random_inputs(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    countries = [f"C{i}" for i in range(12)]
+    prod_rows = []
+    for m in ("m1", "m2", "m3"):
+        for y in (2021, 2022, 2023):
+            for c in rng.choice(countries, size=8, replace=False):
+                prod_rows.append((m, str(c), y, float(rng.uniform(0, 500))))
+            prod_rows += [(m, "OTH", y, float(rng.uniform(0, 50))), (m, "WLD", y, 9e9)]
+            prod_rows.append((m, str(rng.choice(countries)), y, float(rng.uniform(0, 500))))  # a duplicate country
+            prod_rows.append((m, str(rng.choice(countries)), y, np.nan))
+    n = 400
+    trade = pd.DataFrame({
+        "material": rng.choice(["m1", "m2", "m3"], n), "year": rng.choice([2021, 2022, 2023], n),
+        "importer": rng.choice(countries, n), "exporter": rng.choice([*countries, "X1", "X2"], n),
+        "qty": np.where(rng.random(n) < 0.1, np.nan, rng.uniform(0, 100, n)),
+        "value": np.where(rng.random(n) < 0.05, np.nan, rng.uniform(0, 1000, n))})
+    gov = pd.DataFrame([(c, y, float(rng.uniform(0, 1))) for c in [*countries, "X1"] for y in (2021, 2022, 2023)
+                        if rng.random() > 0.15], columns=["country", "year", "risk"])
+    gov = pd.concat([gov, gov.assign(risk=0.99).head(5)])  # duplicates: the first row of a country-year counts
+    return pd.DataFrame(prod_rows, columns=["material", "country", "year", "value"]), trade, gov
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("mode", ["compat", "default"])
+def test_kernel_equals_the_method_written_as_loops(seed: int, mode: str) -> None:
+    prod, trade, gov = _random_inputs(seed)
+    importers = {"C0": ["C0"], "C5": ["C5"], "G1": ["C0", "C1", "C2", "C3"], "G2": ["C3", "C4", "C11"],
+                 "none": ["ZZ"]}
+    mats, years = ["m2", "m1", "m3"], [2023, 2021, 2022]
+    r = geopolrisk(prod, trade, gov, importers, mats, years, mode=mode, cf_reference=1.0)  # type: ignore[arg-type]
+    want = _naive(prod, trade, gov, importers, mats, years, mode == "compat")
+    assert len(r) == len(want) == 5 * 3 * 3
+    assert list(zip(r["importer"], r["material"], r["year"], strict=True)) == list(want)  # order: as asked
+    got = r[["hhi", "import_risk", "price", "score"]].to_numpy()
+    np.testing.assert_allclose(got, np.array(list(want.values())), rtol=1e-12, equal_nan=True)
+    if mode == "default":
+        assert np.isnan(r.loc[r["importer"] == "none", "import_risk"]).all()
+
+
+def test_importing_the_kernel_loads_no_pandas() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, orechain.analytics.geopolrisk, orechain.analytics.geopolrisk_peerdb; "
+            "print(' '.join(m for m in ('pandas', 'pint', 'pydantic', 'sqlalchemy', 'numpy.ma') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

