@@ -17,14 +17,20 @@ JOBS = "/api/v1/scenarios/jobs"
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def shipped_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built-in scenarios name shipped facilities, so these tests use the shipped evidence base."""
     db = tmp_path_factory.mktemp("jobs") / "shipped.db"
     with Store.open(db) as store:
         load_into(store)
-    app = create_app(db=db, load_shipped=False, job_workers=1, job_queue=2, job_timeout_s=60)
+    return db
+
+
+@pytest.fixture(scope="module")
+def shipped(shipped_db: Path) -> Iterator[TestClient]:
+    app = create_app(db=shipped_db, load_shipped=False, job_workers=1, job_queue=2, job_timeout_s=60)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+    app.state.orechain.extras["jobs"].shutdown(wait=True)
     app.state.orechain.store.close()
 
 
@@ -118,7 +124,7 @@ def test_a_job_past_its_deadline_stops_and_says_so(empty_store: Store) -> None:
     again, cached = jm.submit("k", 1000, lambda progress: {})
     assert not cached and again.id != job.id
     assert poll(jm, again.id).state is JobState.DONE
-    jm.shutdown()
+    jm.shutdown(wait=True)
 
 
 def test_a_full_queue_answers_503_not_a_hang(empty_store: Store) -> None:
@@ -132,4 +138,135 @@ def test_a_full_queue_answers_503_not_a_hang(empty_store: Store) -> None:
     with pytest.raises(QueueFull):
         jm.submit("c", 1, lambda p: {})
     gate.set()
-    jm.shutdown()
+    jm.shutdown(wait=True)
+
+
+def test_a_restarted_app_and_a_second_app_on_the_same_database_see_the_jobs(shipped_db: Path) -> None:
+    """Jobs live in the database: an app started later (a restart, or another uvicorn worker process) answers the
+    status and the result of a job another app ran, and gets the same job back for the same scenario."""
+    first = create_app(db=shipped_db, load_shipped=False, job_workers=1)
+    with TestClient(first) as a:
+        text = builtin(a, "eu-crma-2030")
+        job = a.post(JOBS, json={"yaml": text, "scenarios": 500, "seed": 11}).json()
+        assert job["cached"] is False
+        done = wait(a, job["id"])
+        assert done["state"] == "done"
+        result = a.get(f"{JOBS}/{job['id']}/result").json()["result"]
+    first.state.orechain.extras["jobs"].shutdown(wait=True)
+    first.state.orechain.store.close()
+    second = create_app(db=shipped_db, load_shipped=False, job_workers=1)
+    with TestClient(second) as b:
+        assert b.get(f"{JOBS}/{job['id']}").json() == done
+        assert b.get(f"{JOBS}/{job['id']}/result").json()["result"] == result
+        again = b.post(JOBS, json={"yaml": text, "scenarios": 500, "seed": 11})
+        assert again.status_code == 200 and again.json()["cached"] is True and again.json()["id"] == job["id"]
+    second.state.orechain.extras["jobs"].shutdown(wait=True)
+    second.state.orechain.store.close()
+
+
+def test_two_apps_on_one_database_share_a_running_job(shipped_db: Path) -> None:
+    apps = [create_app(db=shipped_db, load_shipped=False, job_workers=1) for _ in range(2)]
+    with TestClient(apps[0]) as a, TestClient(apps[1]) as b:
+        text = builtin(a, "us-magnets-2030")
+        job = a.post(JOBS, json={"yaml": text, "scenarios": 3000, "seed": 12}).json()
+        # b did not run it, yet it knows it (while queued, running or done) and follows it to its end
+        seen = b.post(JOBS, json={"yaml": text, "scenarios": 3000, "seed": 12}).json()
+        assert seen["id"] == job["id"] and seen["cached"] is True
+        assert wait(b, job["id"])["state"] == "done"
+        assert b.get(f"{JOBS}/{job['id']}/result").json()["result"]["scenarios"] == 3000
+    for app in apps:
+        app.state.orechain.extras["jobs"].shutdown(wait=True)
+        app.state.orechain.store.close()
+
+
+def test_the_same_scenario_submitted_at_once_by_two_processes_is_one_job(empty_store: Store) -> None:
+    """Two managers on separate connections (as two processes have) race to submit one key from 8 threads: the
+    unique content hash leaves one job, and every submitter gets its id."""
+    import threading
+
+    from orechain.interfaces.api.jobs import JobManager
+
+    other = Store.open(empty_store.url, migrate=False)
+    managers = [JobManager(empty_store, workers=1), JobManager(other, workers=1)]
+    barrier = threading.Barrier(8)
+    got: list[tuple[str, bool]] = []
+
+    def submit(i: int) -> None:
+        barrier.wait()
+        job, known = managers[i % 2].submit("same-key", 10, lambda p: {"n": 1})
+        got.append((job.id, known))
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(got) == 8 and len({jid for jid, _ in got}) == 1
+    assert sum(not known for _, known in got) == 1
+    assert empty_store.counts()["scenario_jobs"] == 1
+    assert poll(managers[0], got[0][0]).state.value == "done"
+    for m in managers:
+        m.shutdown(wait=True)
+    other.close()
+
+
+def test_a_job_of_a_live_worker_is_not_declared_dead(empty_store: Store) -> None:
+    from orechain.interfaces.api.jobs import JobManager, JobState
+
+    jm = JobManager(empty_store, workers=1, heartbeat_s=0.05, stale_after_s=0.4)
+
+    def steady(progress: Any) -> dict[str, Any]:
+        for _ in range(12):  # 1.2 s: three times the staleness limit, with heartbeats flowing
+            time.sleep(0.1)
+            progress(1)
+        return {"ok": True}
+
+    job, _ = jm.submit("live", 12, steady)
+    reader = JobManager(empty_store, heartbeat_s=0.05, stale_after_s=0.4)  # another process's view
+    assert poll(reader, job.id).state is JobState.DONE
+    jm.shutdown(wait=True)
+
+
+_HANG = """
+import sys, time
+from orechain.evidence.store import Store
+from orechain.interfaces.api.jobs import JobManager
+jm = JobManager(Store.open(sys.argv[1], migrate=False), workers=1, heartbeat_s=0.1, stale_after_s=1.0)
+job, _ = jm.submit("doomed", 100, lambda p: (time.sleep(60), {})[1])
+print(job.id, flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_job_whose_worker_process_died_is_reported_failed(empty_store: Store) -> None:
+    """A process running a job is killed (SIGKILL: no clean-up runs); another process reading the job after the
+    heartbeat limit reports it failed with a clear error, and the same scenario can be submitted again."""
+    import subprocess
+    import sys
+
+    from orechain.interfaces.api.jobs import JobManager, JobState
+
+    child = subprocess.Popen([sys.executable, "-c", _HANG, empty_store.url], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        job_id = child.stdout.readline().strip()
+        assert len(job_id) == 32, "the child process did not submit its job"
+        reader = JobManager(empty_store, heartbeat_s=0.1, stale_after_s=1.0)
+        time.sleep(0.3)
+        assert reader.get(job_id).state in (JobState.QUEUED, JobState.RUNNING)  # alive: heartbeats flow
+        child.kill()
+        child.wait(10)
+        end = time.monotonic() + 10
+        while (job := reader.get(job_id)).state is not JobState.FAILED and time.monotonic() < end:
+            time.sleep(0.1)
+        assert job.state is JobState.FAILED and job.finished is not None
+        assert job.error and "worker process stopped" in job.error and "submit it again" in job.error
+        again, known = reader.submit("doomed", 100, lambda p: {})
+        assert not known and again.id != job_id
+        assert poll(reader, again.id).state is JobState.DONE
+        reader.shutdown(wait=True)
+    finally:
+        child.kill()
+        child.wait(10)
+        if child.stdout is not None:
+            child.stdout.close()

@@ -285,10 +285,13 @@ class JobManager:
         except Exception:  # a busy or unreachable database: try again at the next beat (readers wait stale_after_s)
             return
 
-    def shutdown(self) -> None:
-        """Stop: queued jobs of this process are marked failed, running ones stop at their next block."""
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop: queued jobs of this process are marked failed, running ones stop at their next block (``wait``:
+        return only when they have stopped and the heartbeat thread has ended)."""
         self._stop.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+        if wait and self._beat is not None:
+            self._beat.join()
         with self._lock:
             owned = list(self._owned)
         now = time.time()

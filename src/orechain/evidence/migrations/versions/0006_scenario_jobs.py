@@ -43,4 +43,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("scenario_jobs")
+    # SQLite (pysqlite) commits DDL even when the surrounding transaction later rolls back, so a downgrade that
+    # failed further down (0005 refuses when vintages would be lost) may already have dropped the table.
+    if "scenario_jobs" in sa.inspect(op.get_bind()).get_table_names():
+        op.drop_table("scenario_jobs")
