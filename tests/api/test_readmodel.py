@@ -1,0 +1,185 @@
+"""The read model behind the list endpoints: the same answers as the routes and as a query of the store, and a
+write by another process (an importer, or the API of another server) seen by the very next read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from orechain.access import users
+from orechain.access.audit import Actor
+from orechain.evidence import queries
+from orechain.evidence.store import Store
+from orechain.interfaces.api import create_app
+from orechain.interfaces.api.cache import data_version_probe
+from orechain.interfaces.api.paging import records
+from orechain.interfaces.api.readmodel import build_table, split_csv_lines
+
+V1 = "/api/v1"
+FIX = Path(__file__).parents[1] / "fixtures"
+
+# valid, invalid and unusual list requests: the fast path must answer each exactly as the route does (or leave it
+# to the route)
+REQUESTS = [
+    "/facilities", "/facilities?limit=2&offset=1", "/facilities?country=PAK", "/facilities?country=Pakistan",
+    "/facilities?stage=separation&commodity=rare-earths", "/facilities?status=operating",
+    "/facilities?bbox=60,23,78,37", "/facilities?bbox=-180,-90,180,90&limit=1000", "/facilities?bbox=1,2",
+    "/facilities?bbox=10,0,5,0", "/facilities?country=Narnia", "/facilities?commodity=unobtainium",
+    "/facilities?stage=bogus", "/facilities?limit=0", "/facilities?limit=1001", "/facilities?limit=07",
+    "/facilities?limit=abc", "/facilities?limit=3&limit=4", "/facilities?offset=-1", "/facilities?country=",
+    "/facilities?extra=1&stage=mining", "/facilities?format=csv", "/facilities?format=xml",
+    "/facilities?offset=99999", "/observations", "/observations?year=2024", "/observations?year=1700",
+    "/observations?year=2024.0", "/observations?metric=mine_production&country=CHN",
+    "/observations?metric=" + "x" * 81, "/observations?source=src-usgs&offset=1&limit=1",
+    "/observations?stage=mining&commodity=rare-earths", "/organisations", "/organisations?country=CHN",
+    "/organisations?kind=company&country=USA", "/deals", "/deals?party_country=PAK&party_country=USA",
+    "/deals?party_country=Pakistan", "/deals?party_country=ZZZ", "/events", "/sources", "/sources?limit=1",
+    "/countries?limit=5&offset=10", "/commodities", "/forms", "/links",
+]
+ACCEPT = ["application/json", "text/csv", "text/csv;q=0.5, application/json", "image/png", ""]
+
+
+@pytest.fixture(scope="module")
+def both(fake_db: Path) -> Iterator[tuple[TestClient, TestClient]]:
+    fast, route = (create_app(fake_db, load_shipped=False, cache_entries=0, fast_lists=f, dashboard=False)
+                   for f in (True, False))
+    with TestClient(fast, raise_server_exceptions=False) as a, TestClient(route, raise_server_exceptions=False) as b:
+        yield a, b
+    for app in (fast, route):
+        app.state.orechain.store.close()
+
+
+@pytest.mark.parametrize("path", REQUESTS)
+def test_fast_path_answers_as_the_route_does(both: tuple[TestClient, TestClient], path: str) -> None:
+    fast, route = both
+    for accept in ACCEPT:
+        headers = {"accept": accept} if accept else {}
+        a, b = fast.get(V1 + path, headers=headers), route.get(V1 + path, headers=headers)
+        assert (a.status_code, a.content) == (b.status_code, b.content), (path, accept)
+        assert sorted(a.headers.items()) == sorted(b.headers.items()), (path, accept)
+
+
+def _normalised(df: pd.DataFrame, integers: list[str]) -> list[dict[str, Any]]:
+    return records(df.astype(dict.fromkeys(integers, "Int64")))
+
+
+@pytest.mark.parametrize(("params", "filters"), [
+    ({}, {}), ({"stage": "separation"}, {"stage": "separation"}), ({"country": "Pakistan"}, {"country": "PAK"}),
+    ({"commodity": "rare-earths", "status": "operating"}, {"commodity": "rare-earths", "status": "operating"}),
+    ({"bbox": "60,23,78,37"}, {"bbox": (60.0, 23.0, 78.0, 37.0)}),
+])
+def test_facilities_are_what_a_query_of_the_store_gives(client: TestClient, fake_db: Path, params: dict[str, str],
+                                                         filters: dict[str, Any]) -> None:
+    with Store.open(fake_db) as store:
+        want = _normalised(queries.facilities(store, **filters), ["capacity_year"])
+    got = client.get(f"{V1}/facilities", params={**params, "limit": 1000}).json()
+    assert got["data"] == want and got["meta"]["total"] == len(want)
+
+
+@pytest.mark.parametrize("filters", [{}, {"year": 2024}, {"country": "CHN", "metric": "mine_production"},
+                                     {"commodity": "rare-earths", "stage": "mining"}])
+def test_observations_are_what_a_query_of_the_store_gives(client: TestClient, fake_db: Path,
+                                                           filters: dict[str, Any]) -> None:
+    with Store.open(fake_db) as store:
+        want = _normalised(queries.observations(store, **filters), ["year", "import_id"])
+    got = client.get(f"{V1}/observations", params={**filters, "limit": 1000}).json()
+    assert got["data"] == want and got["meta"]["total"] == len(want)
+
+
+def test_integer_columns_are_integers_when_some_rows_lack_them() -> None:
+    df = pd.DataFrame({"id": ["a", "b"], "year": [2024.0, None], "value": [1.5, 2.0]})
+    table = build_table(df, schema_tables=["observations"], keys=["year"])
+    assert json.loads(table.json[0]) == {"id": "a", "year": 2024, "value": 1.5}
+    assert b'"year":2024,' in table.json[0] and b'"year":null' in table.json[1]
+    assert table.csv_header == b"id,year,value\n" and table.csv == [b"a,2024,1.5\n", b"b,,2.0\n"]
+    assert list(table.positions["year"]) == [2024]
+
+
+def test_csv_records_split_on_newlines_outside_quotes_only() -> None:
+    df = pd.DataFrame({"a": ['one\nline "two"', "x"], "b": ["", 'y,"z"\n\n']})
+    table = build_table(df)
+    whole = df.to_csv(index=False, lineterminator="\n").encode()
+    assert table.csv_header + b"".join(table.csv) == whole and len(table.csv) == 2
+    with pytest.raises(ValueError, match="quoted"):
+        split_csv_lines('a\n"open\n')
+
+
+def test_sqlite_version_moves_with_every_commit_of_any_connection(tmp_path: Path) -> None:
+    db = tmp_path / "v.db"
+    with Store.open(db) as store:
+        probe = data_version_probe(store.url, store.engine)
+        first = probe()
+        assert probe() == first  # no write, no change
+        queries.sources(store)
+        assert probe() == first  # reads do not move it
+        users.add_user(store, "someone", "viewer", Actor("test"))
+        second = probe()
+        assert second != first
+        subprocess.run([sys.executable, "-c", "from orechain.access import users; from orechain.access.audit "
+                        "import Actor; from orechain.evidence.store import Store; "
+                        f"s = Store.open({str(db)!r}); users.add_user(s, 'other', 'viewer', Actor('t')); s.close()"],
+                       check=True)
+        assert probe() != second
+
+
+# --- a write by another process is seen by the next read -----------------------------------------------------------
+POST = """
+import json, os, sys
+from fastapi.testclient import TestClient
+from orechain.interfaces.api import create_app
+app = create_app(sys.argv[1], load_shipped=False, dashboard=False, job_workers=1)
+with TestClient(app) as c:
+    r = c.post("/api/v1/observations", json=json.loads(sys.argv[2]),
+               headers={"Authorization": "Bearer " + os.environ["TOKEN"]})
+    assert r.status_code == 201, r.text
+    print(r.json()["record"]["id"])
+app.state.orechain.store.close()
+"""
+
+
+def _ids(client: TestClient, path: str) -> list[str]:
+    body = client.get(V1 + path).json()
+    assert body["meta"]["total"] == len(body["data"])
+    return [r["id"] for r in body["data"]]
+
+
+def test_writes_by_other_processes_are_seen_by_the_next_read(store: Store) -> None:
+    url = store.url
+    users.add_user(store, "writer", "editor", Actor("test-setup"))
+    token = users.issue_token(store, "writer", Actor("test-setup"))
+    app = create_app(url, load_shipped=False, dashboard=False, job_workers=1)  # response cache and read model on
+    path = "/observations?commodity=antimony&limit=1000"
+    with TestClient(app) as client:
+        before = _ids(client, path)
+        assert _ids(client, path) == before  # served again from memory
+        loads = app.state.orechain.model.loads
+        assert _ids(client, "/observations?commodity=antimony&country=PAK&limit=1000") is not None
+        assert app.state.orechain.model.loads == loads  # new parameters, no new read of the store
+
+        # 1. an importer in another process
+        env = {**os.environ, "ORECHAIN_DB": url}
+        subprocess.run([str(Path(sys.executable).parent / "orechain"), "data", "import", "usgs-mcs",
+                        str(FIX / "usgs-mcs" / "mcs2099-antim_world.csv")], check=True, env=env, capture_output=True)
+        after_import = _ids(client, path)
+        want = list(queries.observations(store, commodity="antimony")["id"])
+        assert len(after_import) > len(before) and after_import == want
+
+        # 2. the API of another server process
+        obs = {"metric": "mine_production", "commodity": "antimony", "country": "Pakistan", "year": 2031,
+               "value": 12.5, "unit": "t", "quality": "secondary", "source_id": "usgs-mcs-2025"}
+        out = subprocess.run([sys.executable, "-c", POST, url, json.dumps(obs)], check=True, capture_output=True,
+                             text=True, env={**os.environ, "TOKEN": token})
+        new_id = out.stdout.strip().splitlines()[-1]
+        after_post = _ids(client, path)
+        assert new_id in after_post and new_id not in after_import
+        assert _ids(client, "/observations?year=2031&commodity=antimony") == [new_id]
+    app.state.orechain.store.close()
