@@ -47,7 +47,8 @@
     return `${el.tagName.toLowerCase()}${id}${where && where !== el ? " in #" + where.id : ""}: "${el.textContent.trim().slice(0, 80)}"`;
   }
 
-  function visible(el) { return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length); }
+  /* Rendered (not display:none, not inside a closed <details>, not visibility:hidden); off-screen counts. */
+  function visible(el) { return el.checkVisibility({ visibilityProperty: true }); }
 
   /* Figures in <main> with no source one hop away. */
   function unsourced(root) {
@@ -98,7 +99,7 @@
   function labels() {
     const bad = [];
     for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea, button, a[href]")) {
-      if (!visible(el) && !el.matches(".skip")) continue;
+      if (!visible(el)) continue;
       if (!accessibleName(el)) bad.push(`${describe(el)}: no label or accessible name`);
     }
     return bad;

@@ -26,9 +26,9 @@ FOCUS_LOG = """() => {
     const ring = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== "none";
     window.__focus.push({ el: el.outerHTML.slice(0, 120), ring, key: el.dataset.auditKey || null });
   });
-  const sel = 'a[href], button:not([disabled]), select, input:not([type=hidden]), textarea, ' +
+  const sel = 'a[href], button:not([disabled]), select, input:not([type=hidden]), textarea, details > summary, ' +
               '[tabindex]:not([tabindex="-1"])';
-  const all = [...document.querySelectorAll(sel)].filter(e => e.matches(".skip") || e.getClientRects().length);
+  const all = [...document.querySelectorAll(sel)].filter(e => e.checkVisibility({ visibilityProperty: true }));
   all.forEach((e, i) => { e.dataset.auditKey = String(i); });
   return all.length;
 }"""
@@ -159,3 +159,62 @@ def test_no_page_scrolls_sideways_on_a_laptop_screen(browser: Any, shipped_serve
         finally:
             ctx.close()
     assert wide == {}, f"pages wider than the {width}px screen (scrollWidth)"
+
+
+BAD_PAGE = """
+<table><tbody><tr><td>1,200 t</td><td>plain words</td></tr>
+  <tr><td><a href="/sources/test-stats">5 t</a></td><td>2024</td></tr></tbody></table>
+<dl><dt>Coordinates</dt><dd>29, 66</dd></dl>
+<p class="legend-note">Shares over 50% are highlighted.</p>
+<p><a href="#inputs">62%</a> rests on</p><div id="inputs"><a href="/sources/test-stats">[test-stats]</a></div>
+<p><a href="#nowhere">7%</a></p>
+<p><a href="/facilities/fac-pak-mine">Mine 3</a></p>
+<div class="chart" role="img" aria-label="a chart"></div>
+<div class="chart" aria-details="no-such-table"></div>
+<label>Year <select id="labelled"><option>1</option></select></label>
+<select id="unlabelled"><option>2</option></select>
+<button type="button"></button>
+<style>main button:focus-visible { outline: none !important; }</style>
+"""
+
+
+def test_the_checker_finds_what_is_wrong(page: Any, server: str) -> None:
+    """The checker itself, on a page of known faults: it must name each one and nothing else."""
+    _open(page, "/deals")
+    page.evaluate("html => { document.querySelector('main').innerHTML = html; }", BAD_PAGE)
+    found = _audit(page)
+    assert [u.split(":")[0] for u in found["unsourced"]] == ["td in #main", "dd in #main", "p in #main",
+                                                             "p in #main"]
+    assert [u.split(": ", 1)[1] for u in found["unsourced"]] == ['"1,200 t"', '"29, 66"', '"7%"', '"Mine 3"']
+    assert len(found["charts"]) == 4  # no aria-details; no aria-label, no role, aria-details naming nothing
+    assert sum("no aria-label" in c for c in found["charts"]) == 1
+    assert sum("aria-details" in c for c in found["charts"]) == 2
+    assert len(found["labels"]) == 2 and "unlabelled" in found["labels"][0] and "button" in found["labels"][1]
+    # the focus-ring detector sees the button whose ring was taken away
+    n = page.evaluate(FOCUS_LOG)
+    page.locator("body").focus()
+    for _ in range(n + 5):
+        page.keyboard.press("Tab")
+    no_ring = [f["el"] for f in page.evaluate("window.__focus") if not f["ring"]]
+    assert len(no_ring) == 1 and no_ring[0].startswith("<button")
+
+
+def test_keyboard_selects_a_map_marker_from_the_facility_table(page: Any, server: str) -> None:
+    """Markers are canvas drawings: the table's Details button, pressed from the keyboard, marks the facility's
+    marker (highlight and tooltip) as well as opening its details."""
+    _open(page, "/map")
+    row = page.locator("#facility-table tbody tr", has_text="Gamma magnet works")
+    row.get_by_role("button").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#details-name")
+    assert page.locator("body").get_attribute("data-selected-marker") == "fac-chn-mag"
+    tip = page.locator("#map > div").filter(has_text="Gamma magnet works")
+    tip.first.wait_for(state="visible")
+    assert "magnet" in tip.first.inner_text()
+    # a facility without coordinates is in the table only: nothing is marked, the details still open
+    no_coords = page.evaluate("fetch('/api/v1/facilities?limit=1000').then(r => r.json())"
+                              ".then(b => b.data.find(f => f.lat === null).name)")
+    page.locator("#facility-table tbody tr", has_text=no_coords).get_by_role("button").press("Enter")
+    page.wait_for_function(f"document.getElementById('details-name')?.textContent === {no_coords!r}")
+    assert page.locator("body").get_attribute("data-selected-marker") == ""
+    assert_local_only(page, server)

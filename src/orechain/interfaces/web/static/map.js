@@ -105,7 +105,7 @@
       { label: "Country", cell: f => f.country },
       { label: "Capacity", num: true, cell: f => f.capacity === null ? "" : OC.sourced(OC.fmt(f.capacity) + " " + (f.capacity_unit || ""), f.capacity_source_id || f.source_id) },
       { label: "Source", cell: f => OC.sourceRef(f.source_id) },
-      { label: "", cell: f => h("button", { type: "button", "aria-label": "Details of " + f.name, on: { click: () => showDetails(f.id) } }, "Details") },
+      { label: "", cell: f => h("button", { type: "button", "aria-label": `Details of ${f.name}${f.lat === null || f.lon === null ? "" : ", and its marker on the map"}`, on: { click: () => showDetails(f.id) } }, "Details") },
     ];
     $("facility-table").replaceChildren(OC.table(cols, state.shown));
     const rl = routeLinks();
@@ -127,7 +127,27 @@
     ], rl, "Sourced material links between facilities of the two countries") : h("p", { class: "muted" }, "No sourced facility-to-facility link between these countries in the evidence base."));
   }
 
+  /* Keyboard users reach markers through the table: its Details button also highlights the facility's marker
+     and shows its tooltip. Returns whether the facility is on the map (it may lack coordinates). */
+  function selectMarker(id) {
+    state.chart.dispatchAction({ type: "downplay" });
+    state.chart.dispatchAction({ type: "hideTip" });
+    const series = state.chart.getOption().series;
+    for (let si = 0; si < series.length; si++) {
+      if (series[si].type !== "scatter") continue;
+      const di = series[si].data.findIndex(d => d.id === id);
+      if (di < 0) continue;
+      state.chart.dispatchAction({ type: "highlight", seriesIndex: si, dataIndex: di });
+      state.chart.dispatchAction({ type: "showTip", seriesIndex: si, dataIndex: di });
+      document.body.dataset.selectedMarker = id;
+      return true;
+    }
+    document.body.dataset.selectedMarker = "";
+    return false;
+  }
+
   async function showDetails(id) {
+    selectMarker(id);
     const box = $("details");
     box.replaceChildren(h("h2", {}, "Facility details"), h("p", { class: "muted" }, "Loading…"));
     try {
