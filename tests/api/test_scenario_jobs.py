@@ -270,3 +270,42 @@ def test_a_job_whose_worker_process_died_is_reported_failed(empty_store: Store) 
         child.wait(10)
         if child.stdout is not None:
             child.stdout.close()
+
+
+def _splice(text: str, field: dict[str, Any], literal: str) -> str:
+    return text[:field["start"]] + literal + text[field["end"]:]  # the YAML has no characters beyond UTF-16's BMP
+
+
+def test_builtin_scenarios_come_with_their_spec_and_form_fields(shipped: TestClient) -> None:
+    import yaml
+
+    got = shipped.get("/api/v1/scenarios/builtin/pakistan-us").json()
+    assert got["spec"] == yaml.safe_load(got["yaml"])
+    fields = {f["key"]: f for f in got["fields"]}
+    mode = fields["projects[4].capacity.mode"]
+    assert mode["ref"] == "projects.pk-ree-mine.capacity.mode" and mode["unit"] == "t NdPr oxide eq/yr"
+    assert mode["value"] == 200 and mode["minimum"] == 0 and mode["group"].startswith("Project pk-ree-mine")
+    p_fail = fields["projects[1].gates[0].p_fail"]
+    assert (p_fail["minimum"], p_fail["maximum"], p_fail["unit"]) == (0, 1, "0-1") and "failure" in p_fail["label"]
+    assert fields["policies[1].p_resume"]["maximum"] == 1
+    assert fields["policies[1].suspended_until"]["kind"] == "date"
+    assert "operating" in fields["projects[2].status"]["options"]
+    assert fields["impact.threshold"]["exclusive_minimum"] == 0
+    for f in got["fields"]:  # every field points at its value in the text
+        assert yaml.safe_load(got["yaml"][f["start"]:f["end"]]) == f["value"], f["key"]
+        assert got["yaml"].splitlines()[f["line"] - 1].find(got["yaml"][f["start"]:f["end"]]) >= 0
+    # the same for any YAML posted, with comments and everything else kept when one value is changed
+    edited = _splice(got["yaml"], mode, "400")
+    again = shipped.post("/api/v1/scenarios/fields", json={"yaml": edited}).json()
+    assert {f["key"]: f["value"] for f in again["fields"]}["projects[4].capacity.mode"] == 400
+    assert again["spec"]["projects"][4]["capacity"]["mode"] == 400 and "# --- the deal's projects" in edited
+    assert_error(shipped.post("/api/v1/scenarios/fields", json={"yaml": "a: [unclosed"}), 422)
+    assert_error(shipped.post("/api/v1/scenarios/fields", json={"yaml": "- a list"}), 422)
+
+
+def test_an_edited_value_that_breaks_the_scenario_is_a_422_naming_its_field(shipped: TestClient) -> None:
+    got = shipped.get("/api/v1/scenarios/builtin/pakistan-us").json()
+    fields = {f["key"]: f for f in got["fields"]}
+    bad = _splice(got["yaml"], fields["projects[4].capacity.min"], "900")  # min above mode (200) and max (600)
+    err = assert_error(shipped.post(JOBS, json={"yaml": bad, "scenarios": 500}), 422)
+    assert any(str(p["field"]).startswith("projects[4].capacity") for p in err["details"]), err

@@ -55,13 +55,46 @@ async def list_builtin() -> dict[str, Any]:
     return {"data": builtin_names()}
 
 
-@router.get("/scenarios/builtin/{name}", summary="The YAML of one built-in scenario, to edit and submit")
-async def get_builtin(name: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,80}$")]) -> dict[str, Any]:
+@router.get("/scenarios/builtin/{name}", summary="One built-in scenario: its YAML, parsed spec and form fields")
+async def get_builtin(name: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,80}$")]) -> Response:
     from orechain.scenarios.spec import builtin_names, builtin_path
 
     if name not in builtin_names():
         raise ApiError(404, f"no built-in scenario {name!r}", details={"known": builtin_names()})
-    return {"name": name, "yaml": builtin_path(name).read_text(encoding="utf-8")}
+    text = builtin_path(name).read_text(encoding="utf-8")
+    return Response(json_bytes({"name": name, "yaml": text, **_form(text)}), media_type="application/json")
+
+
+class FieldsRequest(BaseModel):
+    yaml: str = Field(description="a scenario YAML document", max_length=MAX_YAML_BYTES)
+
+
+@router.post("/scenarios/fields", summary="The parsed spec and the editable assumptions of a scenario YAML")
+async def scenario_form(body: FieldsRequest) -> Response:
+    """The scenario as JSON (``spec``) and one form field per assumption (``fields``: label, unit, schema
+    limits, the path validation errors name, and where the value sits in the text). Only YAML syntax is checked
+    here; submitting the job checks the scenario itself."""
+    return Response(json_bytes(await run_in_threadpool(_form, body.yaml)), media_type="application/json")
+
+
+def _load_yaml(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ApiError(422, "invalid YAML", details=[{"line": mark.line + 1 if mark else None, "field": None,
+                                                       "message": str(exc)}]) from None
+
+
+def _form(text: str) -> dict[str, Any]:
+    from orechain.interfaces.api.scenario_fields import scenario_fields
+    from orechain.scenarios.spec import schema
+
+    spec = _load_yaml(text)
+    if not isinstance(spec, dict):
+        raise ApiError(422, "a scenario is a YAML mapping (name:, start:, horizon:, ...)",
+                       details=[{"line": 1, "field": None, "message": "not a mapping"}])
+    return {"spec": spec, "fields": [f.to_dict() for f in scenario_fields(text, schema())]}
 
 
 @router.post("/scenarios/jobs", status_code=202, summary="Submit a scenario run")
@@ -76,12 +109,7 @@ async def submit_job(request: Request, body: JobRequest) -> Response:
         from orechain.scenarios.evidence import facility_table
         from orechain.scenarios.spec import parse_scenario
 
-        try:
-            normalised = yaml.safe_load(body.yaml)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise ApiError(422, "invalid YAML", details=[{"line": mark.line + 1 if mark else None, "field": None,
-                                                           "message": str(exc)}]) from None
+        normalised = _load_yaml(body.yaml)
         try:
             scenario = parse_scenario(body.yaml, "scenario.yaml", facility_table(store))
         except InputError as exc:

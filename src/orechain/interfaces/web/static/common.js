@@ -18,11 +18,46 @@ OC.h = function (tag, attrs, ...children) {
   return el;
 };
 
+/* The API token (when the server requires one): kept in this tab's sessionStorage, never in a URL, and sent as
+   "Authorization: Bearer" by every OC.api call. The control is in base.html's header. */
+OC.TOKEN_KEY = "orechain.apiToken";
+OC.token = function () { try { return sessionStorage.getItem(OC.TOKEN_KEY) || ""; } catch (e) { return ""; } };
+OC.authProblem = function (status, msg) {
+  const box = document.getElementById("oc-token"), out = document.getElementById("oc-token-msg");
+  const hint = status === 401 ? (OC.token() ? "The API token was refused (invalid, expired or revoked): enter another."
+    : "This server needs an API token: enter it under \"API token\" (top right).")
+    : "Your API token's role may not do this; ask an admin for a token with a higher role.";
+  if (box) box.open = true;
+  if (out) out.textContent = hint;
+  return msg + " — " + hint;
+};
+OC.initToken = function () {
+  const form = document.getElementById("oc-token-form");
+  if (!form) return;
+  const input = document.getElementById("oc-token-input"), state = document.getElementById("oc-token-state");
+  state.textContent = OC.token() ? "(set)" : "";
+  form.addEventListener("submit", ev => {
+    ev.preventDefault();
+    sessionStorage.setItem(OC.TOKEN_KEY, input.value.trim());
+    location.reload();
+  });
+  document.getElementById("oc-token-forget").addEventListener("click", () => {
+    sessionStorage.removeItem(OC.TOKEN_KEY);
+    location.reload();
+  });
+};
+document.addEventListener("DOMContentLoaded", OC.initToken);
+
 OC.api = async function (path, options) {
-  const res = await fetch(path, Object.assign({ headers: { Accept: "application/json" } }, options || {}));
+  const opts = Object.assign({}, options || {});
+  const headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
+  if (OC.token()) headers.Authorization = "Bearer " + OC.token();
+  opts.headers = headers;
+  const res = await fetch(path, opts);
   const body = await res.json().catch(() => null);
   if (!res.ok) {
-    const msg = body && body.error ? body.error.message : res.status + " " + res.statusText;
+    let msg = body && body.error ? body.error.message : res.status + " " + res.statusText;
+    if (res.status === 401 || res.status === 403) msg = OC.authProblem(res.status, msg);
     const err = new Error(msg); err.status = res.status; err.body = body; throw err;
   }
   return body;
