@@ -111,3 +111,54 @@ def test_risk_hhi_capacity_refuses_what_it_cannot_do(db: Path) -> None:
     assert r.exit_code == 2 and "unknown stage 'smelting'" in r.output
     r = CliRunner().invoke(app, ["risk", "hhi", "--db", str(db), "--by", "controller", "-y", "2024"])
     assert r.exit_code == 2 and "--year applies to mine production" in r.output
+
+
+def _json(db: Path, *args: str) -> list[dict[str, object]]:
+    r = CliRunner().invoke(app, ["risk", "hhi", "--db", str(db), *args, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows: list[dict[str, object]] = json.loads(r.stdout)
+    return rows
+
+
+def test_risk_hhi_output_basis_gives_both_bounds_and_says_its_basis(db: Path) -> None:
+    (row,) = _json(db, "--stage", "separation", "--basis", "output")
+    assert row["leader"] == "CHN" and row["stage_basis"] == "output (capacity where no output is observed)"
+    assert 0.86 <= float(row["leader_share"]) <= float(row["leader_share_measured"]) <= 0.97  # type: ignore[arg-type]
+    assert row["with_output"] == 3 and row["output_years"] == "2022-2024"
+    cov = {r["id"]: r for r in _json(db, "--stage", "separation", "--basis", "output", "--show", "coverage")}
+    assert cov["mp-mountain-pass-separation"]["counted_as"] == "output"
+    assert cov["neo-silmet-separation"]["counted_as"] == "capacity (no output)"
+    assert str(cov["shin-etsu-takefu-separation"]["counted_as"]).startswith("nothing")
+    (cap,) = _json(db, "--stage", "separation")
+    assert cap["stage_basis"] == "capacity" and float(cap["leader_share"]) < 0.8  # type: ignore[arg-type]
+
+
+def test_risk_hhi_feed_basis_per_year_with_its_routes(db: Path) -> None:
+    rows = {r["year"]: r for r in _json(db, "--stage", "separation", "--basis", "feed")}
+    assert rows[2023]["leader_share"] == pytest.approx(332_210 / 376_090)
+    assert rows[2024]["leader_share"] == pytest.approx(372_430 / 393_950)
+    assert rows[2024]["mine_source_id"] == "usgs-mcs-2025-ree" and rows[2024]["unit"] == "t REO"
+    routes = _json(db, "--stage", "separation", "--basis", "feed", "--year", "2024", "--show", "coverage")
+    assert {r["exporter"] for r in routes} == {"MMR", "NGA", "THA", "MDG", "VNM", "MYS", "USA", "AUS"}
+    assert all(r["source_ids"] and r["quality"] for r in routes)
+
+
+def test_risk_hhi_basis_misuse_is_a_clear_error(db: Path) -> None:
+    for args, msg in ((["--basis", "output"], "applies to facility stages"),
+                      (["--stage", "magnet", "--basis", "feed"], "use --stage separation"),
+                      (["--by", "controller", "--stage", "separation", "--basis", "feed"], "by host country only"),
+                      (["--stage", "separation", "--basis", "feed", "-y", "2022"], "routes are held for 2023, 2024"),
+                      (["--stage", "separation", "--show", "coverage"], "--show coverage applies to")):
+        r = CliRunner().invoke(app, ["risk", "hhi", "--db", str(db), *args])
+        assert r.exit_code == 2 and msg in r.output, (args, r.output)
+
+
+def test_trace_shares_on_an_output_basis(db: Path) -> None:
+    r = CliRunner().invoke(app, ["trace", "--db", str(db), "--show", "shares", "--basis", "output", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(io.StringIO(r.stdout))
+    chn = df[(df["stage"] == "separation") & (df["country"] == "CHN")].iloc[0]
+    assert chn["hosted_share"] <= chn["hosted_share_measured"]
+    assert set(df["stage_basis"]) == {"output (capacity where no output is observed)"}
+    r = CliRunner().invoke(app, ["trace", "--db", str(db), "--show", "paths", "--basis", "output"])
+    assert r.exit_code == 2 and "applies to --show shares" in r.output

@@ -174,7 +174,8 @@ def concentration(df: pd.DataFrame, *, by: Sequence[str] = ("commodity", "stage"
 def feed_routes(commodity: str | None = None) -> pd.DataFrame:
     """The shipped routes of mine output to the country that processes it (``analytics/data/
     separation_feed_routes.csv``): commodity, year, exporter, processor, quantity (blank: all of the exporter's
-    mine production), unit, basis, source_ids, quality. Each row says where its route comes from."""
+    mine production), unit, basis, source_ids, quality, mine_source_id (the mine-production source whose figures
+    the route was read against; use that source's production with it). Each row says where it comes from."""
     text = (resources.files("orechain.analytics") / "data" / "separation_feed_routes.csv").read_text(encoding="utf-8")
     df = pd.DataFrame(list(csv.DictReader(io.StringIO(text))))
     df["year"] = df["year"].astype(int)

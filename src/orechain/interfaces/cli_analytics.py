@@ -32,6 +32,20 @@ class HhiShow(StrEnum):
     concentration = "concentration"
     shares = "shares"
     left_out = "left-out"
+    coverage = "coverage"
+
+
+class StageBasis(StrEnum):
+    """What a facility stage's shares measure (never switched silently: every result says which)."""
+
+    capacity = "capacity"
+    output = "output"
+    feed = "feed"
+
+
+STAGE_BASIS_LABEL = {StageBasis.capacity: "capacity",
+                     StageBasis.output: "output (capacity where no output is observed)",
+                     StageBasis.feed: "feed (mine production, routed to the country that processes it)"}
 
 
 REFERENCE_YEARS = (2017, 2018, 2019, 2020, 2021)
@@ -46,13 +60,21 @@ _HHI_PRODUCTION_COLS = ("source_id", "year", "hhi_10000", "top3", "top3_share", 
 _HHI_CAPACITY_COLS = ("stage", "hhi_10000", "top3", "top3_share", "leader_share", "left_out", "gw_hhi")
 _SHARES_COLS = ("stage", "source_id", "year", "country", "value", "capacity", "share")
 _LEFT_OUT_COLS = ("id", "stage", "host", "reason")
+_HHI_OUTPUT_COLS = ("stage", "hhi_10000", "top3", "leader_share", "leader_share_measured", "measured_share", "gw_hhi")
+_HHI_FEED_COLS = ("year", "hhi_10000", "top3", "top3_share", "leader", "leader_share", "gw_hhi")
+_OUTPUT_SHARES_COLS = ("stage", "country", "output", "share", "share_measured", "measured_share")
+_FEED_SHARES_COLS = ("year", "country", "feed", "own", "received", "sent", "share", "routes_used")
+_COVERAGE_COLS = ("id", "stage", "host", "counted_as", "value", "output_year", "periods", "quality")
+_ROUTES_COLS = ("year", "exporter", "processor", "quantity", "quality", "source_ids")
 _GEOPOLRISK_COLS = ("importer", "material", "year", "score", "cf", "hhi", "import_risk", "price")
 _EU_SR_COLS = ("material", "year", "supply_risk", "hhi_wgi_gs", "hhi_wgi_eu", "import_reliance", "eol_rir", "si_sr")
 _TRACE_COLS = {"facilities": ("id", "stage", "host", "controller", "capacity", "share"),
                "capacity": ("stage", "capacity_all", "capacity_left", "in_cut", "without_capacity", "bypass"),
                "shares": ("stage", "country", "hosted_share", "controlled_share", "hosted_capacity",
                           "without_capacity"),
-               "aggregated": ("id", "aggregate", "capacity_native", "capacity_unit")}
+               "aggregated": ("id", "aggregate", "capacity_native", "capacity_unit"),
+               "shares-output": ("stage", "country", "hosted_share", "hosted_share_measured", "measured_share",
+                                 "hosted_output")}
 
 
 def _emit(df: pd.DataFrame, fmt: Format, out_path: Path | None, title: str, table_columns: Sequence[str],
@@ -97,6 +119,10 @@ def risk_hhi(
     top: Annotated[int, typer.Option(help="n of the top-n share")] = 3,
     show: Annotated[HhiShow, typer.Option(help="concentration per group, each country's share, or the "
                                                "facilities left out")] = HhiShow.concentration,
+    basis: Annotated[StageBasis, typer.Option(help="facility stages: capacity; output (sourced output where "
+                                                   "observed, else capacity; both bounds given); feed (--stage "
+                                                   "separation, by host: mine production routed to the country "
+                                                   "that separates it)")] = StageBasis.capacity,
     governance: GovernanceOpt = None,
     all_columns: AllColumnsOpt = False,
     db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: OutOpt = None,
@@ -108,12 +134,18 @@ def risk_hhi(
     converted to the network's common basis (t NdPr oxide eq/yr for rare earths; factors in
     analytics/data/chain_basis.csv), national aggregates standing for their plants. Facilities
     without a capacity or a conversion factor are left out and listed (--show left-out).
+    --basis output counts sourced output (dated, annualised where sub-annual) where observed and
+    capacity elsewhere; shares_measured leaves the latter out (--show coverage lists each
+    facility). --basis feed (--stage separation) routes mine production to the country that
+    separates it (analytics/data/separation_feed_routes.csv; --show coverage lists the routes).
     HHI is given 0-1 and 0-10,000; the governance weighting needs WGI (shipped, or imported).
 
     Examples:
       orechain risk hhi --commodity rare-earths --year 2023 --year 2024
       orechain risk hhi --by controller --stage separation -c rare-earths
       orechain risk hhi --by host --stage magnet -c rare-earths --show shares
+      orechain risk hhi --stage separation --basis output --show shares
+      orechain risk hhi --stage separation --basis feed --year 2024
     """
     from orechain.analytics import inputs
     from orechain.analytics.concentration import concentration, shares
@@ -121,6 +153,22 @@ def risk_hhi(
     store = open_store(db)
     try:
         gov = _governance(store, governance, required=False)
+        if basis is not StageBasis.capacity and by is HhiBy.host and stage is None:
+            raise AnalyticsInputError("hhi", [f"--basis {basis} applies to facility stages: add --stage "
+                                              "(e.g. --stage separation)"])
+        if basis is StageBasis.feed:
+            res, fs, routes = _feed_concentration(store, commodity, stage, by, year, top, gov)
+            title = f"{commodity} {stage} by host country, basis {STAGE_BASIS_LABEL[basis]}"
+            if show is HhiShow.left_out:
+                raise AnalyticsInputError("hhi", ["--show left-out applies to capacities; --show coverage lists "
+                                                  "the feed routes"])
+            extra = {HhiShow.shares: (fs, _FEED_SHARES_COLS), HhiShow.coverage: (routes, _ROUTES_COLS)}
+            df, cols = extra.get(show, (res, _HHI_FEED_COLS))
+            _emit(df, fmt, out_path, title, cols, all_columns)
+            return
+        if show is HhiShow.coverage and basis is StageBasis.capacity:
+            raise AnalyticsInputError("hhi", ["--show coverage applies to --basis output or feed; --show left-out "
+                                              "lists the facilities a capacity basis leaves out"])
         if by is HhiBy.host and stage is None:
             df = inputs.production_frame(store, commodity, with_missing=True)
             if year:
@@ -140,8 +188,20 @@ def risk_hhi(
             _emit(res, fmt, out_path, title, _HHI_PRODUCTION_COLS, all_columns)
             return
         if year:
-            raise AnalyticsInputError("hhi", ["--year applies to mine production (--by host without --stage); "
-                                              "facility capacities are current"])
+            raise AnalyticsInputError("hhi", ["--year applies to mine production (--by host without --stage) and "
+                                              "to --basis feed; facility capacities and outputs are current"])
+        if basis is StageBasis.output:
+            out, res_sh = _output_concentration(store, commodity, stage, by, top, gov)
+            title = (f"{commodity} by {'host' if by is HhiBy.host else 'controlling'} country, basis "
+                     f"{STAGE_BASIS_LABEL[basis]} ({res_sh.basis}/yr)")
+            if show is HhiShow.left_out:
+                raise AnalyticsInputError("hhi", ["--show coverage lists how each facility is counted on an output "
+                                                  "basis"])
+            extra = {HhiShow.shares: (_output_share_rows(res_sh, by), _OUTPUT_SHARES_COLS),
+                     HhiShow.coverage: (res_sh.coverage, _COVERAGE_COLS)}
+            df, cols = extra.get(show, (out, _HHI_OUTPUT_COLS))
+            _emit(df, fmt, out_path, title, cols, all_columns)
+            return
         df, caps = _capacity_supply(store, commodity, stage, by)
         title = f"{commodity} capacity ({caps.basis}/yr) by {'host' if by is HhiBy.host else 'controlling'} country"
         if show is HhiShow.left_out:
@@ -152,10 +212,122 @@ def risk_hhi(
             _emit(shares(df, by=["commodity", "stage"], denominator="sum").rename(columns={"value": "capacity"})
                   .assign(unit=caps.basis + "/yr"), fmt, out_path, title, _SHARES_COLS, all_columns)
             return
-        res = _with_governance_source(_capacity_concentration(df, caps, top, gov), gov)
+        res = _with_governance_source(_capacity_concentration(df, caps, top, gov), gov).assign(
+            stage_basis=STAGE_BASIS_LABEL[StageBasis.capacity])
     except AnalyticsInputError as exc:
         raise fail(exc) from exc
     _emit(res, fmt, out_path, title, _HHI_CAPACITY_COLS, all_columns)
+
+
+def _check_stage(stage: str | None) -> None:
+    from orechain.analytics.network import CHAIN, SECONDARY
+
+    known = [*CHAIN, *SECONDARY]
+    if stage is not None and stage not in known:
+        raise AnalyticsInputError("hhi", [f"unknown stage {stage!r}; known: {', '.join(known)}"])
+
+
+def _output_concentration(store: Store, commodity: str, stage: str | None, by: HhiBy, top: int,
+                          gov: pd.DataFrame | None) -> tuple[pd.DataFrame, Any]:
+    """Concentration of output per stage (capacity where no output is observed), with the share of each stage
+    that is measured output and the leader's share counting measured output only; how each facility is
+    counted is said on stderr."""
+    from orechain.analytics import inputs
+    from orechain.analytics.concentration import concentration
+    from orechain.analytics.network import CHAIN, SECONDARY, build_network, facility_output, output_shares
+
+    _check_stage(stage)
+    net = build_network(inputs.facility_frame(store, commodity), queries.links(store), commodity=commodity)
+    obs = queries.observations(store, metric=["production", "mine_production"], commodity=commodity)
+    res = output_shares(net, facility_output(obs), commodity=commodity, stages=[stage] if stage else None)
+    cov = res.coverage
+    measured = cov.loc[cov["counted_as"] == "output", ["id", "output_year", "periods", "source_ids", "quality"]]
+    for fid, oy, per, src, q in measured.itertuples(index=False):
+        err.print(f"output: {fid} {oy:.0f} ({per}; {src}, {q})")
+    for how, g in cov[cov["counted_as"] != "output"].groupby("counted_as", sort=False):
+        err.print(f"[yellow]counted as {how}[/yellow] ({len(g)}): {', '.join(g['id'])}")
+    key = "host" if by is HhiBy.host else "controller"
+    counted = cov[cov["value"] > 0]
+    if not len(counted):
+        raise AnalyticsInputError("hhi", [f"no {commodity} facility{' at stage ' + stage if stage else ''} has an "
+                                          "output or a capacity on the common basis"])
+    df = pd.DataFrame({"commodity": commodity, "stage": counted["stage"], "country": counted[key],
+                       "value": counted["value"]})
+    groups = ["commodity", "stage"]
+    if gov is not None:
+        df = df.assign(year=int(gov["year"].max()))
+        groups.append("year")
+    out = concentration(df, by=groups, top_n=top, governance=gov, denominator="sum")
+    if gov is not None:
+        out = out.rename(columns={"year": "governance_year"})
+    out.insert(2, "unit", res.basis + "/yr")
+    sh = res.shares
+    col = "hosted_share_measured" if by is HhiBy.host else "controlled_share_measured"
+    lead = sh.merge(out[["stage", "leader"]], left_on=["stage", "country"], right_on=["stage", "leader"])
+    out["leader_share_measured"] = out["stage"].map(dict(zip(lead["stage"], lead[col], strict=True)))
+    out["measured_share"] = out["stage"].map(sh.groupby("stage")["measured_share"].first())
+    counts = cov.groupby(["stage", "counted_as"]).size().unstack(fill_value=0)
+    for how, name in (("output", "with_output"), ("capacity (no output)", "at_capacity"),
+                      ("nothing (no output or capacity)", "without_either")):
+        out[name] = out["stage"].map(counts[how] if how in counts.columns else {}).fillna(0).astype(int)
+    years = cov.dropna(subset=["output_year"]).groupby("stage")["output_year"].agg(
+        lambda y: "-".join(sorted({str(int(min(y))), str(int(max(y)))})))
+    out["output_years"] = out["stage"].map(years).fillna("")
+    out["stage_basis"] = STAGE_BASIS_LABEL[StageBasis.output]
+    order = {s: i for i, s in enumerate([*CHAIN, *SECONDARY])}
+    out = _with_governance_source(out, gov)
+    return out.sort_values("stage", key=lambda s: s.map(order), kind="stable").reset_index(drop=True), res
+
+
+def _output_share_rows(res: Any, by: HhiBy) -> pd.DataFrame:
+    """Each country's output share per stage for --show shares (host or controller, with both bounds)."""
+    k = "hosted" if by is HhiBy.host else "controlled"
+    sh = res.shares
+    return pd.DataFrame({"stage": sh["stage"], "country": sh["country"], "output": sh[f"{k}_output"],
+                         "share": sh[f"{k}_share"], "share_measured": sh[f"{k}_share_measured"],
+                         "measured_share": sh["measured_share"], "unit": res.basis + "/yr",
+                         "stage_basis": STAGE_BASIS_LABEL[StageBasis.output]})
+
+
+def _feed_concentration(store: Store, commodity: str, stage: str | None, by: HhiBy, year: Sequence[int] | None,
+                        top: int, gov: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Concentration of separation estimated from feed: (concentration per year, each country's feed, the
+    routes used)."""
+    from orechain.analytics import inputs
+    from orechain.analytics.concentration import concentration, feed_routes, feed_shares
+
+    if stage != "separation":
+        raise AnalyticsInputError("hhi", ["--basis feed estimates the separation stage: use --stage separation"])
+    if by is not HhiBy.host:
+        raise AnalyticsInputError("hhi", ["--basis feed is by host country only: its routes run between countries"])
+    routes = feed_routes(commodity)
+    if not len(routes):
+        raise AnalyticsInputError("hhi", [f"no feed routes for {commodity} "
+                                          "(analytics/data/separation_feed_routes.csv)"])
+    held = sorted(set(routes["year"]))
+    if year:
+        missing = sorted(set(year) - set(held))
+        if missing:
+            raise AnalyticsInputError("hhi", [f"no feed routes for {', '.join(map(str, missing))}; routes are held "
+                                              f"for {', '.join(map(str, held))}"])
+        routes = routes[routes["year"].isin(year)]
+    sources = sorted(set(routes["mine_source_id"]))
+    if len(sources) != 1:
+        raise AnalyticsInputError("hhi", [f"feed routes read against several production sources: {sources}; "
+                                          "ask for one year"])
+    mine = inputs.production_frame(store, commodity, source_id=sources[0])
+    mine = mine[mine["year"].isin(set(routes["year"]))]
+    fs = feed_shares(mine[["year", "country", "value"]], routes)
+    unit = str(mine["unit"].iloc[0]) if len(mine) else ""
+    err.print(f"feed basis: {sources[0]} mine production ({unit}) with {len(routes)} routes; the total is the sum "
+              "of the countries (OTH processed outside the named countries)")
+    df = fs[fs["feed"] > 0].assign(commodity=commodity, stage="separation").rename(columns={"feed": "value"})
+    res = concentration(df, by=["commodity", "stage", "year"], top_n=top, governance=gov, denominator="sum")
+    res.insert(3, "unit", unit)
+    res = _with_governance_source(res, gov).assign(mine_source_id=sources[0],
+                                                   stage_basis=STAGE_BASIS_LABEL[StageBasis.feed])
+    fs = fs.assign(unit=unit, mine_source_id=sources[0], stage_basis=STAGE_BASIS_LABEL[StageBasis.feed])
+    return res, fs, routes
 
 
 def _with_governance_source(res: pd.DataFrame, gov: pd.DataFrame | None) -> pd.DataFrame:
@@ -360,6 +532,20 @@ def risk_eu_sr(
     _emit(res, fmt, out_path, f"EU supply risk ({region})", _EU_SR_COLS, all_columns)
 
 
+def _trace_shares(store: Store, net: Any, commodity: str, basis: StageBasis) -> pd.DataFrame:
+    """Each country's share per stage on the basis asked (capacity, or output with both bounds)."""
+    from orechain.analytics.network import capacity_shares, facility_output, output_shares
+
+    if basis is StageBasis.capacity:
+        return capacity_shares(net).assign(stage_basis=STAGE_BASIS_LABEL[basis])
+    obs = queries.observations(store, metric=["production", "mine_production"], commodity=commodity)
+    res = output_shares(net, facility_output(obs), commodity=commodity)
+    cov = res.coverage
+    for how, g in cov.groupby("counted_as", sort=False):
+        err.print(f"counted as {how} ({len(g)}): {', '.join(g['id'])}")
+    return res.shares.assign(stage_basis=STAGE_BASIS_LABEL[basis])
+
+
 class TraceShow(StrEnum):
     stages = "stages"
     paths = "paths"
@@ -382,6 +568,9 @@ def trace_cmd(
                     ] = TraceShow.stages,
     domestic: Annotated[bool, typer.Option("--domestic", help="only final-stage plants hosted by the consumer "
                                            "deliver (default: any plant left after the exclusion)")] = False,
+    basis: Annotated[StageBasis, typer.Option(help="--show shares: capacity, or output (sourced output where "
+                                                   "observed, else capacity; both bounds and each facility's "
+                                                   "basis given)")] = StageBasis.capacity,
     all_columns: AllColumnsOpt = False,
     db: DbOpt = None, fmt: FormatOpt = Format.TABLE, out_path: OutOpt = None,
 ) -> None:
@@ -398,12 +587,16 @@ def trace_cmd(
       orechain trace --consumer USA --exclude CHN --show capacity
       orechain trace --consumer USA --show paths
       orechain trace --consumer USA -x CHN --include fwo-ussm-polymetallic-refinery --domestic
+      orechain trace --consumer USA --show shares --basis output
     """
     from orechain.analytics import inputs
-    from orechain.analytics.network import build_network, capacity_shares, independent_capacity, trace
+    from orechain.analytics.network import build_network, independent_capacity, trace
 
     store = open_store(db)
     try:
+        if basis is StageBasis.feed or (basis is StageBasis.output and show is not TraceShow.shares):
+            raise AnalyticsInputError("trace", [f"--basis {basis} applies to --show shares (output or capacity); "
+                                                "the feed basis is orechain risk hhi --stage separation --basis feed"])
         members = inputs.importer_groups(store, [consumer])
         cons = next(iter(members.values()))
         f = inputs.facility_frame(store, commodity, extra=include or ())
@@ -427,7 +620,8 @@ def trace_cmd(
               TraceShow.facilities: lambda: res.facility_shares,
               TraceShow.capacity: lambda: cap.stage_capacity.assign(
                   independent_capacity=cap.value, independent_capacity_upper=cap.value_upper, basis=net.basis),
-              TraceShow.shares: lambda: capacity_shares(net), TraceShow.missing: lambda: cap.missing,
+              TraceShow.shares: lambda: _trace_shares(store, net, commodity, basis),
+              TraceShow.missing: lambda: cap.missing,
               TraceShow.aggregated: lambda: net.aggregated}
     df = frames[show]()
     if show is TraceShow.facilities and fmt is Format.TABLE and not all_columns:
@@ -435,4 +629,8 @@ def trace_cmd(
     title = f"{commodity} supply of {consumer}: {show}"
     if show in (TraceShow.facilities, TraceShow.capacity, TraceShow.shares):
         title += f" ({net.basis}/yr)"
-    _emit(df, fmt, out_path, title, _TRACE_COLS.get(show.value, tuple(df.columns)), all_columns)
+    key = show.value
+    if show is TraceShow.shares:
+        title += f", basis {STAGE_BASIS_LABEL[basis]}"
+        key = "shares-output" if basis is StageBasis.output else key
+    _emit(df, fmt, out_path, title, _TRACE_COLS.get(key, tuple(df.columns)), all_columns)
