@@ -183,3 +183,24 @@ def test_writes_by_other_processes_are_seen_by_the_next_read(store: Store) -> No
         assert new_id in after_post and new_id not in after_import
         assert _ids(client, "/observations?year=2031&commodity=antimony") == [new_id]
     app.state.orechain.store.close()
+
+
+@pytest.mark.parametrize("query", [
+    b"", b"limit=5", b"a=1&a=2&limit=3", b"stage=mining&offset=10&x", b"q=%20space+plus&empty=", b"k=%E2%82%AC",
+    b"k=\xe2\x82\xac", b"weird=%23hash&b=?c", b"bbox=60,23,78,37&n=1", b"a=b=c&;=x", b"t=%09tab", b"x=1#frag",
+    b"u=%FF", b"k=a%26b&offset=-3",
+])
+@pytest.mark.parametrize("host", [b"127.0.0.1:8000", b"example.org", b"[::1]:8080", b"h\\st", None])
+def test_page_links_are_starlettes(query: bytes, host: bytes | None) -> None:
+    from starlette.requests import Request
+
+    from orechain.interfaces.api.paging import _page_url
+
+    headers = [(b"host", host)] if host is not None else []
+    scope = {"type": "http", "method": "GET", "scheme": "http", "path": "/api/v1/facilities", "query_string": query,
+             "headers": headers, "server": ("127.0.0.1", 8000), "root_path": ""}
+    for offset, limit in ((0, 5), (100, 1000)):
+        params = dict(Request(scope).query_params)
+        params.update(offset=str(offset), limit=str(limit))
+        want = str(Request(scope).url.include_query_params(**params))
+        assert _page_url(Request(scope), offset, limit) == want

@@ -62,7 +62,7 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
     model = ReadModel(store, cache.token, extra=evidence.TABLES)
     app.state.orechain = ApiContext(store=store, cache=cache, model=model, extras={"jobs": jobs})
     if fast_lists:  # inside the response cache: a repeated request is still answered by the cache first
-        app.add_middleware(ListMiddleware, model=model, version=cache.token, max_limit=MAX_LIMIT,
+        app.add_middleware(ListMiddleware, model=model, cache=cache, max_limit=MAX_LIMIT,
                            default_limit=DEFAULT_LIMIT,
                            endpoints={API_PREFIX + path: ep for path, ep in evidence.LIST_ENDPOINTS.items()})
     app.add_middleware(CacheMiddleware, cache=cache, prefix=API_PREFIX + "/")

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine, make_url
 
-__all__ = ["CacheMiddleware", "CachedResponse", "ResponseCache", "data_version_probe"]
+__all__ = ["MARK", "CacheMiddleware", "CachedResponse", "ResponseCache", "data_version_probe", "request_version"]
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,12 @@ class ResponseCache:
             self._frames.clear()
             self._seen = now
 
-    def get(self, key: Hashable) -> CachedResponse | None:
+    def get(self, key: Hashable, token: Hashable | None = None) -> CachedResponse | None:
+        """The response kept under ``key`` for the data version ``token`` (default: :meth:`token` now)."""
+        if token is None:
+            token = self.token()
         with self._lock:
-            self._check()
-            item = self._items.get(key)
+            item = self._items.get(key) if token == (self._generation, self._seen) else None
             if item is None:
                 self.misses += 1
                 return None
@@ -162,12 +164,19 @@ class ResponseCache:
         return df.copy(deep=False)
 
     def token(self) -> Hashable:
-        """The data version now; pass it to :meth:`put` so a result computed across a write is not kept."""
-        return (self._generation, self._version())
+        """The data version now (one probe of the database; everything kept is dropped if it moved). Take it
+        once per request, before reading anything, and pass it to :meth:`get` and :meth:`put`: a result is kept
+        only under the version it was computed at or after, and served only while no newer version is seen."""
+        now = self._version()
+        with self._lock:
+            if now != self._seen:
+                self._items.clear()
+                self._frames.clear()
+                self._seen = now
+            return (self._generation, now)
 
     def put(self, key: Hashable, value: CachedResponse, token: Hashable) -> None:
         with self._lock:
-            self._check()
             if token != (self._generation, self._seen):
                 return
             self._items[key] = value
@@ -177,6 +186,14 @@ class ResponseCache:
 
 
 CACHEABLE = b"x-orechain-cacheable"
+MARK = {CACHEABLE.decode(): "1"}  # the headers of a response the middleware may keep (it drops the header)
+VERSION_KEY = "orechain.data_version"
+
+
+def request_version(scope: Any, cache: ResponseCache) -> Hashable:
+    """The data version the cache middleware took for this request (a new probe when it did not run)."""
+    token: Hashable | None = scope.get(VERSION_KEY)
+    return cache.token() if token is None else token
 
 
 class CacheMiddleware:
@@ -202,14 +219,15 @@ class CacheMiddleware:
                 accept = value
                 break
         key = (scope["path"], scope["query_string"], accept)
-        hit = self.cache.get(key)
+        token = self.cache.token()
+        scope[VERSION_KEY] = token  # the read model and the routes use this request's version: one probe
+        hit = self.cache.get(key, token)
         if hit is not None:
             headers = [(b"content-type", hit.media_type.encode()), (b"content-length", str(len(hit.body)).encode())]
             headers += [(k.encode(), v.encode()) for k, v in hit.headers]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": hit.body})
             return
-        token = self.cache.token()
         state: dict[str, Any] = {"keep": False, "chunks": []}
 
         async def capture(message: Any) -> None:

@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from orechain.evidence.store import Store
-from orechain.interfaces.api.cache import ResponseCache
+from orechain.interfaces.api.cache import MARK, ResponseCache, request_version
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, render_list, render_page
 from orechain.interfaces.api.readmodel import ListEndpoint, ReadModel, ensure_tables, page_body
 
@@ -46,7 +46,6 @@ def read(request: Request, fn: Callable[..., pd.DataFrame], *args: Any, **kwargs
     return ctx.cache.frame(key, lambda: fn(ctx.store, *args, **kwargs))
 
 
-MARK = {"x-orechain-cacheable": "1"}  # the cache middleware keeps these responses, then drops the header
 
 
 async def model_listing(request: Request, page: Page, endpoint: ListEndpoint, args: dict[str, Any]) -> Response:
@@ -54,7 +53,7 @@ async def model_listing(request: Request, page: Page, endpoint: ListEndpoint, ar
     ListMiddleware` answers before routing; the route gives the same bytes, and the errors)."""
     fmt = negotiate(request)
     ctx = context(request)
-    version = ctx.cache.token()
+    version = request_version(request.scope, ctx.cache)
     await ensure_tables(ctx.model, endpoint.tables(), version)
     query = endpoint.query(ctx.model, version, args)
     body, media, headers = page_body(ctx.model.table(endpoint.table, version), query, page, fmt, request)

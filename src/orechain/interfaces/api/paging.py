@@ -13,9 +13,11 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import quote_plus
 
 import numpy as np
 import pandas as pd
@@ -67,7 +69,7 @@ def negotiate(request: Request, *, allowed: tuple[Fmt, ...] = (Fmt.JSON, Fmt.CSV
             raise ApiError(406, f"this endpoint does not offer {fmt.value}",
                            details={"allowed": [f.value for f in allowed]})
         return fmt
-    accept = request.headers.get("accept", "").strip()
+    accept = _accept(request.scope).strip()
     if not accept:
         return allowed[0]
     candidates: list[tuple[float, int, int, Fmt]] = []
@@ -118,10 +120,34 @@ class ListBody(BaseModel):
 
 
 def _page_url(request: Request, offset: int, limit: int) -> str:
+    """The request's URL with ``offset`` and ``limit`` set (every other parameter kept, a repeated one once, with
+    its last value): what starlette's ``URL.include_query_params`` gives, built directly when the URL is plain
+    printable ASCII (a test compares the two), through starlette otherwise."""
     params = dict(request.query_params)
     params["offset"] = str(offset)
     params["limit"] = str(limit)
+    url = str(request.url)
+    base, _, query = url.partition("?")
+    if _PLAIN.fullmatch(url) and query == request.scope.get("query_string", b"").decode("ascii", "replace"):
+        return f"{base}?{'&'.join(f'{_quote(k)}={_quote(v)}' for k, v in params.items())}"
     return str(request.url.include_query_params(**params))
+
+
+_PLAIN = re.compile(r"https?://[!-\"$-~]+")  # printable ASCII without space, '#' or a control character
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote_plus leaves as it is
+
+
+def _quote(text: str) -> str:
+    """``urllib.parse.quote_plus(text)`` (as ``urlencode`` applies it), without the call for plain text."""
+    return text if _UNRESERVED.fullmatch(text) else quote_plus(text)
+
+
+def _accept(scope: Any) -> str:
+    """The first Accept header, as ``request.headers.get("accept", "")`` reads it."""
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            return str(value.decode("latin-1"))
+    return ""
 
 
 def page_links(request: Request, page: Page, total: int) -> tuple[dict[str, str], str | None, str | None]:

@@ -20,6 +20,7 @@ import io
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,9 @@ from starlette.requests import Request
 
 from orechain.evidence import queries, schema
 from orechain.evidence.store import Store
-from orechain.interfaces.api.paging import Fmt, Page, json_bytes, page_links, records
+from orechain.interfaces.api.cache import MARK, ResponseCache, request_version
+from orechain.interfaces.api.errors import ApiError
+from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, page_links, records
 
 __all__ = ["Filter", "ReadModel", "Table", "build_table", "split_csv_lines"]
 
@@ -157,15 +160,23 @@ def page_body(table: Table, query: Filter, page: Page, fmt: Fmt, request: Reques
     hits = query.positions(table)
     total = len(table) if hits is None else len(hits)
     start, stop = min(page.offset, total), min(page.offset + page.limit, total)
-    chosen: Sequence[int] = range(start, stop) if hits is None else hits[start:stop].tolist()
+    rows = table.csv if fmt is Fmt.CSV else table.json
+    chosen = rows[start:stop] if hits is None else _pick(rows, hits[start:stop].tolist())
     headers, nxt, prev = page_links(request, page, total)
     if fmt is Fmt.CSV:
-        return table.csv_header + b"".join([table.csv[i] for i in chosen]), "text/csv; charset=utf-8", headers
+        return table.csv_header + b"".join(chosen), "text/csv; charset=utf-8", headers
     meta = {"total": total, "count": len(chosen), "limit": page.limit, "offset": page.offset}
     links = {"self": str(request.url), "next": nxt, "prev": prev}
-    body = b"".join((b'{"data":[', b",".join([table.json[i] for i in chosen]), b'],"meta":', json_bytes(meta),
+    body = b"".join((b'{"data":[', b",".join(chosen), b'],"meta":', json_bytes(meta),
                      b',"links":', json_bytes(links), b"}"))
     return body, "application/json", headers
+
+
+def _pick(rows: list[bytes], positions: list[int]) -> Sequence[bytes]:
+    if len(positions) < 2:
+        return [rows[i] for i in positions]
+    picked: tuple[bytes, ...] = itemgetter(*positions)(rows)
+    return picked
 
 
 @dataclass(frozen=True)
@@ -307,16 +318,15 @@ def one_of(values: Sequence[str]) -> Parser:
     return parse
 
 
-def parse_query(raw: bytes, endpoint: ListEndpoint, max_limit: int, default_limit: int) -> tuple[Page, dict[str, Any]]:
-    """The page and arguments of a list request's query string, or :class:`NotHere` when anything is unusual
+def parse_query(pairs: Sequence[tuple[str, str]], endpoint: ListEndpoint, max_limit: int,
+                default_limit: int) -> tuple[Page, dict[str, Any]]:
+    """The page and arguments of a list request's query parameters, or :class:`NotHere` when anything is unusual
     (a repeated scalar parameter, a blank or malformed value): unknown parameters are ignored, as FastAPI does."""
-    from urllib.parse import parse_qsl
-
     limit, offset = default_limit, 0
     args: dict[str, Any] = {}
     seen: set[str] = set()
     limit_of, offset_of = strict_int(1, max_limit), strict_int(0)
-    for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+    for key, value in pairs:
         if key in seen and key not in endpoint.repeated:
             raise NotHere
         seen.add(key)
@@ -352,11 +362,11 @@ class ListMiddleware:
     the route, which gives the answer or the error body. Tests compare the two on the same requests.
     """
 
-    def __init__(self, app: Any, model: ReadModel, version: Callable[[], Hashable],
-                 endpoints: Mapping[str, ListEndpoint], max_limit: int, default_limit: int) -> None:
+    def __init__(self, app: Any, model: ReadModel, cache: ResponseCache, endpoints: Mapping[str, ListEndpoint],
+                 max_limit: int, default_limit: int) -> None:
         self.app = app
         self.model = model
-        self.version = version
+        self.cache = cache
         self.endpoints = endpoints
         self.max_limit = max_limit
         self.default_limit = default_limit
@@ -367,21 +377,20 @@ class ListMiddleware:
         if endpoint is None:
             await self.app(scope, receive, send)
             return
-        from starlette.responses import Response
-
-        from orechain.interfaces.api.common import MARK
-        from orechain.interfaces.api.errors import ApiError
-        from orechain.interfaces.api.paging import negotiate
-
         try:
-            page, args = parse_query(scope["query_string"], endpoint, self.max_limit, self.default_limit)
             request = Request(scope)
+            page, args = parse_query(request.query_params.multi_items(), endpoint, self.max_limit,
+                                     self.default_limit)
             fmt = negotiate(request)
-            version = self.version()
+            version = request_version(scope, self.cache)
             await ensure_tables(self.model, endpoint.tables(), version)
             query = endpoint.query(self.model, version, args)
             body, media, headers = page_body(self.model.table(endpoint.table, version), query, page, fmt, request)
         except (NotHere, ApiError, Exception):  # the route answers it, or reports the error (one body, logged)
             await self.app(scope, receive, send)
             return
-        await Response(body, media_type=media, headers={**headers, **MARK})(scope, receive, send)
+        # the headers starlette's Response(body, media_type=media, headers=...) sends (a test compares them)
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in {**headers, **MARK}.items()]
+        raw += [(b"content-length", str(len(body)).encode()), (b"content-type", media.encode("latin-1"))]
+        await send({"type": "http.response.start", "status": 200, "headers": raw})
+        await send({"type": "http.response.body", "body": body})

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gc
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["UVICORN", "settle_heap"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["UVICORN", "prepare", "settle_heap", "worker_app"]
 
 # uvloop and httptools (uvicorn[standard]); no per-request access-log line (formatting and writing it is paid on
 # every request; errors are still logged at warning level); a listen backlog above any client count we test.
@@ -23,3 +26,22 @@ def settle_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def prepare(app: FastAPI) -> None:
+    """What a serving process does once its app is built, before it takes requests: read every table of the read
+    model (so the first request of each list endpoint costs what any other does; a cold start otherwise pays
+    about 50-150 ms per table on the first request that needs it), then :func:`settle_heap`."""
+    app.state.orechain.model.warm()
+    settle_heap()
+
+
+def worker_app() -> FastAPI:
+    """The app of one uvicorn worker process (``orechain serve --workers N``, uvicorn's ``factory=True``): the
+    database named by ``$ORECHAIN_DB`` (``orechain serve`` sets it), prepared. The parent process has already
+    opened, migrated and loaded that database once, so the workers do not race to."""
+    from orechain.interfaces.api import create_app
+
+    app = create_app(None, load_shipped=False)
+    prepare(app)
+    return app
