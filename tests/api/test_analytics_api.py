@@ -158,3 +158,64 @@ def test_geopolrisk_and_eu_supply_risk_need_their_inputs(client: TestClient, tra
                                                                    "year": 2024, "source": "nope",
                                                                    "cf_reference": 1}), 422)
     assert_error(client.get(f"{V1}/analytics/eu-supply-risk", params={"material": "rare-earths", "year": 2024}), 422)
+
+
+# --- governance vintage and stage-share basis -----------------------------------------------------------------
+def test_governance_vintage_is_chosen_validated_and_echoed(traded: TestClient) -> None:
+    from orechain.analytics import inputs
+
+    store = traded.app.state.orechain.store  # type: ignore[attr-defined]
+    held = [str(x) for x in inputs.governance_sources(store)["source_id"]]
+    base = {"importer": "USA", "material": "rare-earths", "year": 2024, "cf_reference": 1.0}
+    default = traded.get(f"{V1}/analytics/geopolrisk", params=base)
+    assert default.status_code == 200, default.text
+    assert default.headers["X-Governance-Source"] == held[0]
+    assert {r["governance_source"] for r in default.json()["data"]} == {held[0]}
+    asked = traded.get(f"{V1}/analytics/geopolrisk", params={**base, "governance": held[-1]})
+    assert asked.status_code == 200 and asked.headers["X-Governance-Source"] == held[-1]
+    assert traded.get(f"{V1}/analytics/geopolrisk", params={**base, "governance": held[-1]}).headers[
+        "X-Governance-Source"] == held[-1]  # a cached answer keeps the header
+    for route, params in (("geopolrisk", base), ("eu-supply-risk", {"material": "rare-earths", "year": 2024})):
+        err = assert_error(traded.get(f"{V1}/analytics/{route}", params={**params, "governance": "wgi-1999"}), 422)
+        assert err["details"].get("field") == "governance" and err["details"]["allowed"] == held, (route, err)
+        assert all(h in err["message"] for h in held)
+
+
+def test_stage_shares_say_their_basis_on_the_fake(client: TestClient) -> None:
+    cap = client.get(f"{V1}/analytics/stage-shares").json()["data"]
+    assert [(r["stage"], r["country"], r["hosted_share"], r["stage_basis"]) for r in cap] == [
+        ("magnet", "CHN", 1.0, "capacity")]
+    out = client.get(f"{V1}/analytics/stage-shares", params={"basis": "output"}).json()["data"]
+    assert out[0]["stage_basis"].startswith("output") and out[0]["measured_share"] == 0  # no output observed
+    cov = client.get(f"{V1}/analytics/stage-shares", params={"basis": "output", "show": "coverage"}).json()["data"]
+    assert [(r["id"], r["counted_as"]) for r in cov] == [("fac-chn-mag", "capacity (no output)")]
+    # the shipped routes need the shipped production: on the fake the feed basis says what is missing
+    err = assert_error(client.get(f"{V1}/analytics/stage-shares", params={"basis": "feed"}), 422)
+    assert "no mine production of" in err["message"]
+    assert_error(client.get(f"{V1}/analytics/stage-shares", params={"basis": "tonnage"}), 422)
+    assert_error(client.get(f"{V1}/analytics/stage-shares", params={"stage": "smelting"}), 422)
+    assert_error(client.get(f"{V1}/analytics/stage-shares", params={"year": 2024}), 422)
+    assert_error(client.get(f"{V1}/analytics/stage-shares", params={"basis": "feed", "stage": "magnet"}), 422)
+    assert_error(client.get(f"{V1}/analytics/stage-shares", params={"basis": "feed", "year": 2022}), 422)
+    assert_error(client.get(f"{V1}/analytics/stage-shares", params={"show": "coverage"}), 422)
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    from orechain.interfaces.api import create_app
+
+    return TestClient(create_app(db=tmp_path_factory.mktemp("shipped") / "s.db"), raise_server_exceptions=False)
+
+
+def test_stage_shares_on_the_shipped_data(shipped: TestClient) -> None:
+    def china(**params: object) -> dict[str, object]:
+        rows = shipped.get(f"{V1}/analytics/stage-shares", params={"stage": "separation", **params}).json()["data"]
+        return next(r for r in rows if r["country"] == "CHN" and r.get("year", 2024) == 2024)
+
+    assert china()["hosted_share"] == pytest.approx(50_800 / 69_800, abs=1e-3)
+    out = china(basis="output")
+    assert 0.86 <= float(out["hosted_share"]) <= float(out["hosted_share_measured"]) <= 0.97  # type: ignore[arg-type]
+    assert china(basis="feed")["share"] == pytest.approx(372_430 / 393_950)
+    routes = shipped.get(f"{V1}/analytics/stage-shares", params={"basis": "feed", "show": "coverage",
+                                                                  "year": 2024}).json()["data"]
+    assert {r["exporter"] for r in routes} >= {"MMR", "USA"} and all(r["source_ids"] for r in routes)

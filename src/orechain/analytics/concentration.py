@@ -198,8 +198,8 @@ def feed_shares(mine: pd.DataFrame, routes: pd.DataFrame) -> pd.DataFrame:
     _check_values(m, ["year"], "value", "feed shares")
     problems: list[str] = []
     rows = []
-    for year, g in m.groupby("year", sort=True):
-        prod = g.groupby("country")["value"].sum()
+    for year in sorted(set(m["year"]) | set(routes["year"])):
+        prod = m[m["year"] == year].groupby("country")["value"].sum()
         r = routes[routes["year"] == year]
         sent = pd.Series(0.0, index=prod.index)
         received: dict[str, float] = {}
@@ -219,7 +219,7 @@ def feed_shares(mine: pd.DataFrame, routes: pd.DataFrame) -> pd.DataFrame:
         for c in sorted(set(prod.index) | set(received)):
             own = float(prod.get(c, 0.0) - sent.get(c, 0.0))
             rec = received.get(c, 0.0)
-            rows.append((int(str(year)), c, own + rec, own, rec, float(sent.get(c, 0.0)),
+            rows.append((int(year), c, own + rec, own, rec, float(sent.get(c, 0.0)),
                          (own + rec) / total if total > 0 else np.nan, " ".join(sources.get(c, []))))
     if problems:
         raise AnalyticsInputError("feed shares", problems)

