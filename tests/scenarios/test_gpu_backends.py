@@ -26,7 +26,8 @@ from typer.testing import CliRunner
 
 from orechain.evidence.store import Store
 from orechain.interfaces.cli import app
-from orechain.scenarios.backends import Backend, BackendUnavailable, array_module, device_evaluator, execute
+from orechain.scenarios.backends import Backend, BackendUnavailable, array_module, execute
+from orechain.scenarios.backends.device import device_evaluator
 from orechain.scenarios.engine import Metrics, compile_model, draw, evaluate
 from orechain.scenarios.evidence import facility_table
 from orechain.scenarios.results import Result, simulate
@@ -223,13 +224,13 @@ def test_jax_compiles_once_per_block_length_and_frees_with_the_model(small_text:
         pytest.skip(reason)
     import gc
 
-    from orechain.scenarios.backends import _JIT_CACHE
+    from orechain.scenarios.backends.device import _JIT_CACHE
 
     m = compile_model(parse_scenario(small_text, "small.yaml"))
     first = execute(m, 5_000, 2, "jax", block_size=2_000)
-    assert sorted(_JIT_CACHE[id(m)][1]) == [1_000, 2_000]  # two block lengths, two programs
+    assert sorted(_JIT_CACHE[id(m)][1]) == [("fold", 1_000), ("fold", 2_000)]  # two block lengths, two programs
     again = execute(m, 5_000, 2, "jax", block_size=2_000)
-    assert sorted(_JIT_CACHE[id(m)][1]) == [1_000, 2_000]
+    assert sorted(_JIT_CACHE[id(m)][1]) == [("fold", 1_000), ("fold", 2_000)]
     assert np.array_equal(first.hists["flow"].counts, again.hists["flow"].counts)
     key = id(m)
     del m

@@ -6,50 +6,29 @@ for the same seed, scenario count and block size every backend evaluates the sam
 :mod:`orechain.scenarios.engine`. numpy and Dask give bit-identical results. CuPy and JAX evaluate the same
 draws in float64 on the device, whose ``exp``, ``log``, ``pow`` and matrix products may round differently in
 the last bit: their flows, capacities and counts agree with numpy's to rounding (measured on an H100, see
-docs/scenarios.md, "Backends"). JAX compiles the whole evaluation of a block once per block length
-(``jax.jit``); CuPy runs it op by op. On both, the host draws the next blocks in a thread pool while the device
-evaluates, and the fixed-size aggregate is folded on the host. A backend whose package (or device) is missing
-raises :class:`BackendUnavailable` with what to install.
+docs/scenarios.md, "Backends"). How the GPU backends run: :mod:`orechain.scenarios.backends.device`. A
+backend whose package (or device) is missing raises :class:`BackendUnavailable` with what to install.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import weakref
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import fields
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from orechain.scenarios.engine import (
-    BLOCK_SIZE,
-    Aggregate,
-    Draws,
-    Metrics,
-    Model,
-    blocks_for,
-    draw,
-    evaluate,
-    run_block,
-    run_blocks,
-    tune_allocator,
-)
-from orechain.scenarios.sampling import block_generator
+from orechain.scenarios.engine import BLOCK_SIZE, Aggregate, Model, blocks_for, run_block, run_blocks
 
 __all__ = ["DASK_RETRIES", "DRAW_THREADS", "Backend", "BackendUnavailable", "DaskRunFailed", "array_module",
-           "device_evaluator", "execute"]
+           "execute"]
 
 Progress = Callable[[int], None]
-Evaluator = Callable[[Draws], Metrics]
 DASK_RETRIES = 3  # resubmissions of a Dask task that errs (a task whose worker dies is also rescheduled)
 DRAW_THREADS = 4  # host threads drawing the next blocks while a GPU backend evaluates (numpy's generators
 # release the GIL while they fill arrays)
-_JIT_CACHE: dict[int, tuple[weakref.ref[Model], dict[int, Any]]] = {}  # id(model) -> (model, jitted by block length)
 
 
 class Backend(StrEnum):
@@ -98,82 +77,6 @@ def array_module(backend: Backend | str) -> tuple[Any, Callable[[Any], Any]]:
     return jnp, np.asarray
 
 
-def device_evaluator(model: Model, backend: Backend | str) -> Evaluator:
-    """``Draws -> Metrics`` on ``backend``'s device: :func:`~orechain.scenarios.engine.evaluate` with its array
-    module, compiled with ``jax.jit`` for JAX (one compilation per block length, kept for as long as the model
-    lives, so later runs of the same model compile nothing; the model is a constant of the compiled program).
-    The metrics stay on the device until the aggregate copies them."""
-    b = Backend(backend)
-    xp, _ = array_module(b)
-    if b is not Backend.JAX:
-        return lambda d: evaluate(model, d, xp)
-    import jax
-
-    entry = _JIT_CACHE.get(id(model))
-    if entry is None or entry[0]() is not model:
-        entry = (weakref.ref(model), {})
-        _JIT_CACHE[id(model)] = entry
-        weakref.finalize(model, _JIT_CACHE.pop, id(model), None)
-    compiled = entry[1]
-    names = [f.name for f in fields(Draws) if f.name != "n"]
-
-    def run(d: Draws) -> Metrics:
-        fn = compiled.get(d.n)
-        if fn is None:
-            def traced(*arrays: Any, n: int = d.n) -> list[Any]:
-                m = entry[0]()  # weak: the cache must not keep the model alive
-                assert m is not None
-                met = evaluate(m, Draws(n, *arrays), xp)
-                return [getattr(met, f.name) for f in fields(Metrics)]
-
-            fn = compiled[d.n] = jax.jit(traced)
-        return Metrics(*fn(*(getattr(d, k) for k in names)))
-
-    return run
-
-
-def _prefetched_draws(model: Model, seed: int, blocks: Sequence[tuple[int, int]],
-                      threads: int) -> Iterator[tuple[int, Draws]]:
-    """Each block's draws, in block order, drawn ``threads`` blocks ahead in a thread pool (a block's draws
-    depend only on its own generator, so the order of drawing changes nothing)."""
-    with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
-        ahead: deque[tuple[int, Future[Draws]]] = deque()
-        todo = iter(blocks)
-        for block, n in todo:
-            ahead.append((block, pool.submit(draw, model, block_generator(seed, block), n)))
-            if len(ahead) > threads:
-                break
-        while ahead:
-            block, fut = ahead.popleft()
-            nxt = next(todo, None)
-            if nxt is not None:
-                ahead.append((nxt[0], pool.submit(draw, model, block_generator(seed, nxt[0]), nxt[1])))
-            yield block, fut.result()
-
-
-def _execute_device(model: Model, seed: int, blocks: Sequence[tuple[int, int]], backend: Backend,
-                    progress: Progress | None, draw_threads: int) -> Aggregate:
-    """CuPy/JAX: host draws (prefetched), device evaluation, host aggregation. Block ``b`` is aggregated after
-    block ``b + 1`` has been queued on the device, so the device computes while the host folds and draws."""
-    tune_allocator()
-    _, to_numpy = array_module(backend)
-    evaluator = device_evaluator(model, backend)
-    agg = Aggregate.empty(model)
-    pending: tuple[int, int, Metrics] | None = None
-    for block, d in _prefetched_draws(model, seed, blocks, draw_threads):
-        met = evaluator(d)  # queued on the device (both CuPy and JAX dispatch asynchronously)
-        if pending is not None:
-            agg.add(pending[0], model, pending[2], to_numpy)
-            if progress is not None:
-                progress(pending[1])
-        pending = (block, d.n, met)
-    if pending is not None:
-        agg.add(pending[0], model, pending[2], to_numpy)
-        if progress is not None:
-            progress(pending[1])
-    return agg
-
-
 def _groups(blocks: Sequence[tuple[int, int]], parts: int) -> list[list[tuple[int, int]]]:
     size = max(1, math.ceil(len(blocks) / max(parts, 1)))
     return [list(blocks[i:i + size]) for i in range(0, len(blocks), size)]
@@ -191,7 +94,10 @@ def execute(model: Model, scenarios: int, seed: int, backend: Backend | str = Ba
     if b is Backend.DASK:
         return _execute_dask(model, seed, blocks, scheduler, workers, progress)
     if b in (Backend.CUPY, Backend.JAX):
-        return _execute_device(model, seed, blocks, b, progress, draw_threads)
+        array_module(b)  # BackendUnavailable before anything is drawn
+        from orechain.scenarios.backends.device import execute_device
+
+        return execute_device(model, seed, blocks, b.value, progress, draw_threads)
     xp, to_numpy = array_module(b)
     agg = Aggregate.empty(model)
     for block, n in blocks:
