@@ -3,8 +3,9 @@ Dask backend), CuPy and JAX, side by side in one run, at 1e5..1e7 scenarios, wit
 
 Every backend runs the same model on the same seed; numpy and Dask use the CPU block size (8,192, the
 default), the GPU backends a larger one (``--gpu-block``, default 100,000, so that 1e5, 1e6 and 1e7 are whole
-blocks and JAX compiles one program). Each GPU (backend, size) runs twice: the first run (cold: CUDA context,
-kernel compilation, JAX's jit) and the second (warm) are both reported; the ratios use the warm run. numpy on
+blocks and JAX compiles one program). At the first size each GPU backend runs twice: the first run (cold: CUDA
+context, kernel compilation, JAX's jit) and the second (warm) are both reported; larger sizes reuse what was
+compiled and are timed once. Ratios use warm runs. numpy on
 one core is timed once after a small warm-up (it has nothing to compile). The 16-core figure uses a
 ``LocalCluster`` of single-threaded worker processes started before the clock starts (its start-up time is
 printed separately). BLAS threads are set to 1 before numpy loads; JAX is told not to preallocate GPU memory
@@ -35,7 +36,7 @@ from typing import Any  # noqa: E402
 
 from _scenario_setup import builtin  # noqa: E402
 
-from orechain.scenarios.backends import BackendUnavailable, array_module, execute  # noqa: E402
+from orechain.scenarios.backends import DRAW_THREADS, BackendUnavailable, array_module, execute  # noqa: E402
 from orechain.scenarios.engine import BLOCK_SIZE, Aggregate, compile_model  # noqa: E402
 
 
@@ -79,7 +80,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gpu-block", type=int, default=100_000)
     ap.add_argument("--cpu-block", type=int, default=BLOCK_SIZE)
-    ap.add_argument("--numpy-max", type=int, default=10_000_000, help="largest size run on numpy (one core)")
+    ap.add_argument("--numpy-max", type=int, default=1_000_000, help="largest size run on numpy (one core)")
+    ap.add_argument("--draw-threads", type=int, default=DRAW_THREADS, help="host threads drawing for the GPU")
+    ap.add_argument("--sweep", default="", help="draw-thread counts to also time for the GPU backends at "
+                    "--sweep-size (warm runs), e.g. 1,4,8,15")
+    ap.add_argument("--sweep-size", type=int, default=1_000_000)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Dask workers (single-threaded)")
     ap.add_argument("--json", default=None, help="write every row here")
     args = ap.parse_args()
@@ -117,10 +122,12 @@ def main() -> None:
                 if b in unavailable or (b == "numpy" and n > args.numpy_max):
                     continue
                 block = args.gpu_block if b in ("cupy", "jax") else args.cpu_block
-                kw: dict[str, Any] = {"block_size": block}
+                kw: dict[str, Any] = {"block_size": block, "draw_threads": args.draw_threads}
                 if b == "dask":
                     kw["scheduler"] = cluster.scheduler_address
-                runs = 2 if b in ("cupy", "jax") else 1
+                # GPU: the first size runs twice (cold, then warm); later sizes use the same block length, so
+                # nothing is compiled again and one (warm) run is timed
+                runs = 2 if b in ("cupy", "jax") and n == sizes[0] else 1
                 times: list[float] = []
                 cpu: float = 0.0
                 agg: Aggregate | None = None
@@ -134,28 +141,46 @@ def main() -> None:
                 mean = float(agg.mean("flow")[-1])
                 ref_mean = mean if ref_mean is None else ref_mean
                 row = {"name": args.name, "backend": b, "scenarios": n, "block_size": block,
+                       "draw_threads": args.draw_threads if b in ("cupy", "jax") else None,
                        "scenario_years": n * n_y, "wall_s": times[-1], "cold_wall_s": times[0],
                        "rate": n * n_y / times[-1], "process_cpu_s": cpu, "gpu_peak_mb": _gpu_memory(b),
                        "mean_flow_last_year": mean}
                 rows.append(row)
                 mem = f", GPU peak {row['gpu_peak_mb']:,.0f} MB" if row["gpu_peak_mb"] is not None else ""
                 cold = f" (cold {times[0]:.2f} s)" if runs == 2 else ""
+                row["cold_wall_s"] = times[0] if runs == 2 else None
                 print(f"  {b:6s} n={n:>11,} block {block:>7,}: {times[-1]:8.2f} s{cold} -> "
                       f"{row['rate'] / 1e6:8.2f} M scenario-years/s{mem}; mean flow {s.years[-1]} {mean:.6f}",
                       flush=True)
+        sweep = [int(x) for x in args.sweep.split(",") if x]
+        for threads in sweep:
+            for b in ("cupy", "jax"):
+                if b not in backends or b in unavailable:
+                    continue
+                w0 = time.perf_counter()
+                agg = execute(m, args.sweep_size, args.seed, b, block_size=args.gpu_block, draw_threads=threads)
+                wall = time.perf_counter() - w0
+                rate = args.sweep_size * n_y / wall
+                rows.append({"name": args.name, "backend": b, "scenarios": args.sweep_size, "sweep": True,
+                             "block_size": args.gpu_block, "draw_threads": threads, "wall_s": wall, "rate": rate})
+                print(f"  sweep {b:5s} n={args.sweep_size:,} draw threads {threads:2d}: {wall:7.2f} s -> "
+                      f"{rate / 1e6:7.2f} M scenario-years/s", flush=True)
     finally:
         if cluster is not None:
             cluster.close()
     # ratios against numpy on one core at the same size
+    print(f"\nGPU backends: {args.draw_threads} draw threads")
     print("\n| scenarios | backend | block | wall s (warm) | cold s | M scenario-years/s | x numpy 1 core "
           "| x dask all cores | GPU peak MB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        same = {x["backend"]: x for x in rows if x["scenarios"] == r["scenarios"]}
+        if r.get("sweep"):
+            continue
+        same = {x["backend"]: x for x in rows if x["scenarios"] == r["scenarios"] and not x.get("sweep")}
         x1 = f"{r['rate'] / same['numpy']['rate']:.1f}" if "numpy" in same else "-"
         xd = f"{r['rate'] / same['dask']['rate']:.2f}" if "dask" in same else "-"
         gpu = f"{r['gpu_peak_mb']:,.0f}" if r["gpu_peak_mb"] is not None else "-"
-        cold = f"{r['cold_wall_s']:.2f}" if r["backend"] in ("cupy", "jax") else "-"
+        cold = f"{r['cold_wall_s']:.2f}" if r["cold_wall_s"] is not None else "-"
         print(f"| {r['scenarios']:,} | {r['backend']} | {r['block_size']:,} | {r['wall_s']:.2f} | {cold} | "
               f"{r['rate'] / 1e6:.2f} | {x1} | {xd} | {gpu} |")
     for b, why in unavailable.items():
