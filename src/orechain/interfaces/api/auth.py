@@ -2,8 +2,9 @@
 
 * :class:`AccessMiddleware` (pure ASGI, outside the response cache) reads ``Authorization: Bearer <token>``
   on every ``/api/v1`` request. A token that is sent must be valid (else 401, also on public reads). With
-  ``ORECHAIN_API_READ_TOKEN_REQUIRED=true`` every request but ``/api/v1/health``, the OpenAPI description
-  and static files needs one. Submitting a scenario job needs the role ``ORECHAIN_API_JOB_ROLE``.
+  ``ORECHAIN_API_READ_TOKEN_REQUIRED=true`` every API request but ``/api/v1/health`` and the OpenAPI
+  description needs one (the dashboard's pages load without, and send the token the user enters).
+  Submitting a scenario job needs the role ``ORECHAIN_API_JOB_ROLE``.
 * :func:`require` is the dependency of write endpoints: a token of at least the given role (401 without a
   valid token, 403 with too small a role). It also declares the bearer scheme in the OpenAPI description.
 * CORS is closed unless ``ORECHAIN_API_CORS_ORIGINS`` names origins.
@@ -100,7 +101,9 @@ class AccessMiddleware:
                 await _unauthorized("invalid, expired or revoked API token")(scope, receive, send)
                 return
         scope[_SCOPE_KEY] = principal
-        open_path = path == self.prefix + "/health" or path.startswith(_OPEN_PREFIXES)
+        # the dashboard's HTML shells hold no data (their scripts read /api/v1 with the token the page keeps)
+        open_path = path == self.prefix + "/health" or path.startswith(_OPEN_PREFIXES) or \
+            (path != self.prefix and not path.startswith(self.prefix + "/"))
         if principal is None and self.config.read_token_required and not open_path:
             await _unauthorized("this server needs an API token for every request "
                                 "(Authorization: Bearer <token>)")(scope, receive, send)

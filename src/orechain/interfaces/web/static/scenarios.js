@@ -1,14 +1,154 @@
-/* Scenario fan charts: load a built-in scenario, edit its assumptions, run it as a job, poll, draw. */
+/* Scenario fan charts: load a built-in scenario, change its assumptions in a form (or its YAML), rerun it as a
+   job, poll its progress and redraw. The form's fields come from the API (GET /api/v1/scenarios/builtin/{name},
+   POST /api/v1/scenarios/fields): one per number the scenario sets, with label, unit and the schema's limits, and
+   where its value sits in the YAML, so a changed field rewrites only that value (comments and sources stay). */
 "use strict";
 (function () {
   const $ = id => document.getElementById(id);
   const h = OC.h;
   const chart = echarts.init($("fan"), null, { renderer: "canvas" });
   window.addEventListener("resize", () => chart.resize());
+  const RUN_DEFAULTS = { scenarios: 20000, seed: 1 };
+  const JSON_POST = { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" } };
+
+  // builtin: ref -> the built-in's field; baseText: the YAML the fields were read from; edits: key -> new value
+  const state = { builtinText: "", builtin: new Map(), baseText: "", fields: [], edits: new Map() };
+
+  const shown = f => (state.edits.has(f.key) ? state.edits.get(f.key) : String(f.value));
+  const numeric = f => f.kind === "number" || f.kind === "integer";
+  const same = (f, a, b) => (numeric(f) ? Number(a) === Number(b) : String(a) === String(b));
+  const literal = (f, v) => (f.kind === "date" ? JSON.stringify(v) : String(v).trim());
+  const unitOf = f => (f.unit ? " " + f.unit : "");
+
+  /* The YAML with every edited field's value replaced in place (last first, so offsets stay valid). */
+  function currentText() {
+    let t = state.baseText;
+    const edited = state.fields.filter(f => state.edits.has(f.key)).sort((a, b) => b.start - a.start);
+    for (const f of edited) t = t.slice(0, f.start) + literal(f, state.edits.get(f.key)) + t.slice(f.end);
+    return t;
+  }
+
+  /* What the schema allows, as a message; "" when the value is fine. */
+  function problem(f, raw) {
+    const v = String(raw).trim();
+    if (v === "") return "required";
+    if (f.kind === "date") return /^\d{4}-\d{2}-\d{2}$/.test(v) ? "" : "a date, YYYY-MM-DD";
+    if (!numeric(f)) return f.options && !f.options.includes(v) ? "one of " + f.options.join(", ") : "";
+    const x = Number(v);
+    if (!Number.isFinite(x)) return "a number";
+    if (f.kind === "integer" && !Number.isInteger(x)) return "a whole number";
+    if (f.minimum !== null && x < f.minimum) return `at least ${f.minimum}`;
+    if (f.exclusive_minimum !== null && x <= f.exclusive_minimum) return `more than ${f.exclusive_minimum}`;
+    if (f.maximum !== null && x > f.maximum) return `at most ${f.maximum}`;
+    if (f.exclusive_maximum !== null && x >= f.exclusive_maximum) return `less than ${f.exclusive_maximum}`;
+    return "";
+  }
+
+  function showFieldError(i, message) {
+    const input = $("f-" + i), out = $("f-" + i + "-err");
+    out.textContent = message || "";
+    if (message) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+  }
+
+  function onEdit(i) {
+    const f = state.fields[i], v = $("f-" + i).value;
+    showFieldError(i, problem(f, v));
+    if (same(f, f.value, v)) state.edits.delete(f.key); else state.edits.set(f.key, v);
+    $("s-yaml").value = currentText();
+    renderChanges();
+  }
+
+  function renderFields() {
+    const box = $("s-fields"), groups = new Map();
+    state.fields.forEach((f, i) => {
+      if (!groups.has(f.group)) groups.set(f.group, []);
+      groups.get(f.group).push([f, i]);
+    });
+    box.replaceChildren(...[...groups].map(([group, items]) => h("fieldset", { class: "filters" },
+      h("legend", {}, group),
+      items.map(([f, i]) => {
+        const id = "f-" + i, common = { id, "data-key": f.key, "data-ref": f.ref, "aria-describedby": id + "-err",
+                                        on: { change: () => onEdit(i), input: () => onEdit(i) } };
+        const input = f.kind === "enum"
+          ? h("select", common, f.options.map(o => h("option", { value: o, selected: o === shown(f) }, o)))
+          : h("input", Object.assign({ type: f.kind === "date" ? "date" : "number", value: shown(f), required: true,
+              step: f.kind === "integer" ? "1" : "any", min: f.minimum ?? f.exclusive_minimum ?? null,
+              max: f.maximum ?? f.exclusive_maximum ?? null, style: "width:7rem" }, common));
+        return h("span", { class: "field" },
+          h("label", { for: id, title: f.help || null }, f.label, h("span", { class: "muted" }, unitOf(f) ? ` (${f.unit})` : "")),
+          " ", input, " ", h("span", { id: id + "-err", class: "error field-error" }));
+      }))));
+  }
+
+  function renderChanges() {
+    const items = [], now = new Set(state.fields.map(f => f.ref));
+    for (const f of state.fields) {
+      const b = state.builtin.get(f.ref), v = shown(f);
+      if (!b) items.push([f.ref, `${f.group}: ${f.label}: added, ${v}${unitOf(f)}`]);
+      else if (!same(f, b.value, v)) items.push([f.ref, `${f.group}: ${f.label}: ${b.value} → ${v}${unitOf(f)}`]);
+    }
+    for (const [ref, b] of state.builtin) if (!now.has(ref)) items.push([ref, `${b.group}: ${b.label}: removed (was ${b.value}${unitOf(b)})`]);
+    for (const [key, label] of [["scenarios", "Scenarios (draws)"], ["seed", "Seed"]]) {
+      const v = Number($(key === "scenarios" ? "s-n" : "s-seed").value);
+      if (v !== RUN_DEFAULTS[key]) items.push([key, `Run setting: ${label}: ${RUN_DEFAULTS[key]} → ${v}`]);
+    }
+    if (!items.length && currentText() !== state.builtinText) items.push(["text", "Edited text in the YAML (no number changed)"]);
+    $("s-changes").replaceChildren(...items.map(([ref, text]) => h("li", { "data-ref": ref }, text)));
+    $("s-changes-count").textContent = String(items.length);
+  }
+
+  function setForm(text, fields) {
+    state.baseText = text;
+    state.fields = fields;
+    state.edits = new Map();
+    $("s-yaml").value = text;
+    $("s-yaml-error").textContent = "";
+    renderFields();
+    renderChanges();
+  }
 
   async function loadBuiltin() {
     const d = await OC.api("/api/v1/scenarios/builtin/" + encodeURIComponent($("s-builtin").value));
-    $("s-yaml").value = d.yaml;
+    state.builtinText = d.yaml;
+    state.builtin = new Map(d.fields.map(f => [f.ref, f]));
+    setForm(d.yaml, d.fields);
+  }
+
+  /* The advanced box was edited: read its fields again (the YAML is the truth). False when it is not YAML. */
+  async function syncFromYaml() {
+    const text = $("s-yaml").value;
+    if (text === currentText()) return true;
+    try {
+      const d = await OC.api("/api/v1/scenarios/fields", Object.assign({ body: JSON.stringify({ yaml: text }) }, JSON_POST));
+      setForm(text, d.fields);
+      return true;
+    } catch (err) {
+      $("s-yaml-error").textContent = err.message + describe(err.body);
+      $("s-advanced").open = true;
+      return false;
+    }
+  }
+
+  function describe(body) {
+    const d = body && body.error && Array.isArray(body.error.details) ? body.error.details : [];
+    return d.length ? " — " + d.map(p => `${p.line ? "line " + p.line + ": " : ""}${p.field ? p.field + ": " : ""}${p.message}`).join("; ") : "";
+  }
+
+  /* The API's validation errors, each next to the field it names (or the first field under it, or on its line). */
+  function showApiErrors(details) {
+    const general = [];
+    let first = null;
+    for (const p of details) {
+      let i = p.field ? state.fields.findIndex(f => f.key === p.field) : -1;
+      if (i < 0 && p.field) i = state.fields.findIndex(f => f.key.startsWith(p.field + ".") || f.key.startsWith(p.field + "["));
+      if (i < 0 && p.line) i = state.fields.findIndex(f => f.line === p.line);
+      if (i < 0) { general.push(`${p.line ? "line " + p.line + ": " : ""}${p.field ? p.field + ": " : ""}${p.message}`); continue; }
+      const prev = $("f-" + i + "-err").textContent;
+      showFieldError(i, (prev ? prev + "; " : "") + p.message);
+      if (first === null) first = i;
+    }
+    $("s-errors").textContent = general.join("; ");
+    if (first !== null) { $("f-" + first).scrollIntoView({ block: "center" }); $("f-" + first).focus(); }
   }
 
   function draw(res) {
@@ -42,11 +182,20 @@
 
   async function run(ev) {
     ev.preventDefault();
+    $("s-errors").textContent = "";
+    if (!(await syncFromYaml())) { document.body.dataset.run = "error"; return; }
+    let bad = null;
+    state.fields.forEach((f, i) => {
+      const msg = problem(f, $("f-" + i).value);
+      showFieldError(i, msg);
+      if (msg && bad === null) bad = i;
+    });
+    if (bad !== null) { $("f-" + bad).focus(); $("s-state").textContent = "fix the marked fields first"; document.body.dataset.run = "error"; return; }
     $("s-run").disabled = true;
     document.body.dataset.run = "running";
     try {
-      const body = { yaml: $("s-yaml").value, scenarios: Number($("s-n").value), seed: Number($("s-seed").value) };
-      let st = await OC.api("/api/v1/scenarios/jobs", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body) });
+      const body = { yaml: currentText(), scenarios: Number($("s-n").value), seed: Number($("s-seed").value) };
+      let st = await OC.api("/api/v1/scenarios/jobs", Object.assign({ body: JSON.stringify(body) }, JSON_POST));
       while (st.state === "queued" || st.state === "running") {
         $("s-progress").value = st.progress;
         $("s-state").textContent = `${st.state}: ${Math.round(st.progress * 100)}%`;
@@ -57,12 +206,12 @@
       if (st.state !== "done") throw new Error(`${st.state}: ${st.error}`);
       const res = await OC.api(`/api/v1/scenarios/jobs/${st.id}/result`);
       draw(res.result);
-      $("s-state").textContent = `done (${st.id.slice(0, 8)})`;
+      $("s-state").textContent = `done (${st.id.slice(0, 8)}${st.cached ? ", from the cache" : ""})`;
       document.body.dataset.run = "done";
     } catch (err) {
-      const details = err.body && err.body.error && Array.isArray(err.body.error.details)
-        ? err.body.error.details.map(p => `${p.line ? "line " + p.line + ": " : ""}${p.field ? p.field + ": " : ""}${p.message}`).join("; ") : "";
-      $("s-state").replaceChildren(h("span", { class: "error", role: "alert" }, err.message + (details ? " — " + details : "")));
+      const details = err.status === 422 && err.body && err.body.error && Array.isArray(err.body.error.details) ? err.body.error.details : null;
+      if (details) showApiErrors(details);
+      $("s-state").replaceChildren(h("span", { class: "error", role: "alert" }, err.message + (details ? " (shown next to the fields)" : describe(err.body))));
       document.body.dataset.run = "error";
     } finally { $("s-run").disabled = false; }
   }
@@ -72,7 +221,13 @@
       const names = (await OC.api("/api/v1/scenarios/builtin")).data;
       for (const n of names) $("s-builtin").append(h("option", { value: n }, n));
       if (names.includes("pakistan-us")) $("s-builtin").value = "pakistan-us";
-      $("s-builtin").addEventListener("change", () => loadBuiltin().catch(err => OC.showError($("s-summary"), err)));
+      const reload = () => loadBuiltin().catch(err => OC.showError($("s-summary"), err));
+      $("s-builtin").addEventListener("change", reload);
+      $("s-reset").addEventListener("click", () => {
+        $("s-n").value = RUN_DEFAULTS.scenarios; $("s-seed").value = RUN_DEFAULTS.seed; reload();
+      });
+      for (const id of ["s-n", "s-seed"]) $(id).addEventListener("input", renderChanges);
+      $("s-yaml").addEventListener("change", () => syncFromYaml());
       $("scenario-form").addEventListener("submit", run);
       await loadBuiltin();
       document.body.dataset.ready = "1";
