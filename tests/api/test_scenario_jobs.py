@@ -301,6 +301,14 @@ def test_builtin_scenarios_come_with_their_spec_and_form_fields(shipped: TestCli
     assert again["spec"]["projects"][4]["capacity"]["mode"] == 400 and "# --- the deal's projects" in edited
     assert_error(shipped.post("/api/v1/scenarios/fields", json={"yaml": "a: [unclosed"}), 422)
     assert_error(shipped.post("/api/v1/scenarios/fields", json={"yaml": "- a list"}), 422)
+    # aliases that expand to billions of values, or to themselves, are refused before anything walks them
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+    for text in (laughs, "a: &a [*a]\n"):
+        for path in ("/api/v1/scenarios/fields", JOBS):
+            assert "expands to more than" in assert_error(shipped.post(path, json={"yaml": text}), 422)["message"]
+    deep = "a: " + "[" * 20_000 + "]" * 20_000
+    assert "nested too deeply" in assert_error(shipped.post(JOBS, json={"yaml": deep}), 422)["message"]
 
 
 def test_an_edited_value_that_breaks_the_scenario_is_a_422_naming_its_field(shipped: TestClient) -> None:

@@ -77,13 +77,31 @@ async def scenario_form(body: FieldsRequest) -> Response:
     return Response(json_bytes(await run_in_threadpool(_form, body.yaml)), media_type="application/json")
 
 
+MAX_YAML_NODES = 100_000  # after expanding aliases: a few KB of nested aliases can stand for billions of nodes
+
+
 def _load_yaml(text: str) -> Any:
     try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        stack, seen = [root], 0
+        while stack:  # count the nodes as aliases expand them (a recursive alias never ends: it is cut here too)
+            node = stack.pop()
+            seen += 1
+            if seen > MAX_YAML_NODES:
+                raise ApiError(422, f"the YAML expands to more than {MAX_YAML_NODES:,} values (aliases?)",
+                               details=[{"line": None, "field": None, "message": "too many values"}])
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(v for kv in node.value for v in kv)
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ApiError(422, "invalid YAML", details=[{"line": mark.line + 1 if mark else None, "field": None,
                                                        "message": str(exc)}]) from None
+    except RecursionError:
+        raise ApiError(422, "the YAML is nested too deeply", details=[
+            {"line": None, "field": None, "message": "nested too deeply"}]) from None
 
 
 def _form(text: str) -> dict[str, Any]:
