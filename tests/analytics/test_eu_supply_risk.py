@@ -55,3 +55,37 @@ def test_bad_input() -> None:
     with pytest.raises(AnalyticsInputError, match="recycling input rate"):
         supply_risk(PROD, TRADE, GOV, ["x"], [2023], region=EU)
     assert list(governance_0_10([2.5, -2.5, 0.0])) == [0.0, 10.0, 5.0]
+
+
+def test_every_parameter_source_is_a_shipped_source_or_a_stated_assumption() -> None:
+    from orechain.evidence.shipped import load_dataset
+
+    known = {s.id for s in load_dataset().sources}
+    p = eu_sr_parameters()
+    for row in p.itertuples():
+        assert row.source in known or (row.source == "orechain" and row.quality == "assumption"), row
+        assert str(row.note).strip(), row  # each says what it is
+
+
+def test_each_row_lists_the_assumptions_it_rests_on() -> None:
+    r = supply_risk(PROD.assign(material="copper"), TRADE.assign(material="copper"), GOV, ["copper"], [2023],
+                    region=EU).iloc[0]
+    a = r["assumptions"]
+    assert "eol_rir=0.55 (secondary: eu-crm-2023)" in a
+    assert "si_sr=1 (assumption: orechain)" in a
+    assert "t=1 for every supplying country (assumption: orechain)" in a
+    assert "PV.EST" in a and "six WGI dimensions" in a
+    assert r["trade_factor"] == 1.0 and r["trade_factor_source"] == "assumption: orechain"
+    given = supply_risk(PROD, TRADE, GOV, ["x"], [2023], region=EU, eol_rir={"x": 0.2}, trade_factor={"CHN": 1.1},
+                        governance_basis="mean of the six WGI dimensions (given)").iloc[0]
+    assert "t given for CHN; 1 for the others" in given["assumptions"]
+    assert "governance: mean of the six WGI dimensions (given)" in given["assumptions"]
+
+
+def test_the_trade_factor_parameter_row_is_applied() -> None:
+    p = eu_sr_parameters()
+    p.loc[p["parameter"] == "trade_factor", "value"] = 2.0
+    base = supply_risk(PROD, TRADE, GOV, ["x"], [2023], region=EU, eol_rir={"x": 0.2}).iloc[0]
+    doubled = supply_risk(PROD, TRADE, GOV, ["x"], [2023], region=EU, eol_rir={"x": 0.2}, params=p).iloc[0]
+    assert doubled["hhi_wgi_gs"] == pytest.approx(2 * base["hhi_wgi_gs"])
+    assert doubled["supply_risk"] == pytest.approx(2 * base["supply_risk"]) and doubled["trade_factor"] == 2.0

@@ -184,8 +184,12 @@ def test_geopolrisk_and_eu_sr_end_to_end_report_the_vintage(vintages: tuple[Path
     g_old, _ = _json(["risk", "geopolrisk", "--db", str(db), "-i", "USA", "-m", "rare-earths", "-y", "2023",
                       "--cf-reference", "0.409412948", "--governance", old])
     assert g_old[0]["governance_source"] == old and g_old[0]["import_risk"] != g[0]["import_risk"]
-    sr, _ = _json(["risk", "eu-sr", "--db", str(db), "-m", "rare-earths", "-y", "2023"])
+    sr, sr_err = _json(["risk", "eu-sr", "--db", str(db), "-m", "rare-earths", "-y", "2023"])
     assert sr[0]["governance_source"] == new and sr[0]["supply_risk"] > 0  # type: ignore[operator]
+    # every assumption the result rests on is in the output, not only in the docs
+    for part in ("eol_rir=0.01 (secondary: eu-crm-2023)", "si_sr=1 (assumption: orechain)",
+                 "t=1 for every supplying country (assumption: orechain)", "PV.EST"):
+        assert part in str(sr[0]["assumptions"]) and part in " ".join(sr_err.split()), part
 
 
 def test_geopolrisk_says_what_the_copper_reference_needs(vintages: tuple[Path, str, str]) -> None:

@@ -175,6 +175,12 @@ def test_governance_vintage_is_chosen_validated_and_echoed(traded: TestClient) -
     assert asked.status_code == 200 and asked.headers["X-Governance-Source"] == held[-1]
     assert traded.get(f"{V1}/analytics/geopolrisk", params={**base, "governance": held[-1]}).headers[
         "X-Governance-Source"] == held[-1]  # a cached answer keeps the header
+    sr = traded.get(f"{V1}/analytics/eu-supply-risk", params={"material": "rare-earths", "year": 2024,
+                                                               "region": "USA", "governance": held[0]})
+    assert sr.status_code == 200, sr.text
+    (row,) = sr.json()["data"]
+    assert row["governance_source"] == held[0] and sr.headers["X-Governance-Source"] == held[0]
+    assert "trade factor t=1 for every supplying country (assumption: orechain)" in row["assumptions"]
     for route, params in (("geopolrisk", base), ("eu-supply-risk", {"material": "rare-earths", "year": 2024})):
         err = assert_error(traded.get(f"{V1}/analytics/{route}", params={**params, "governance": "wgi-1999"}), 422)
         assert err["details"].get("field") == "governance" and err["details"]["allowed"] == held, (route, err)

@@ -53,16 +53,25 @@ def _param(params: pd.DataFrame, commodity: str, name: str) -> tuple[float, str]
     return float(p["value"].iloc[0]), f"{p['quality'].iloc[0]}: {p['source'].iloc[0]}"
 
 
+def _note(params: pd.DataFrame, name: str) -> str:
+    """A ``*`` parameter row as text: its note, quality and source ("not stated" when the row is absent)."""
+    p = params[(params["parameter"] == name) & (params["commodity"] == "*")]
+    if not len(p):
+        return f"{name} not stated (no parameter row)"
+    return f"{p['note'].iloc[0]} ({p['quality'].iloc[0]}: {p['source'].iloc[0]})"
+
+
 def governance_0_10(estimate: pd.Series | np.ndarray) -> np.ndarray:
     """A WGI estimate (about -2.5..+2.5, higher = better) rescaled to 0-10 with 10 the worst."""
     return np.clip((2.5 - np.asarray(estimate, dtype=float)) * 2.0, 0.0, 10.0)
 
 
 def hhi_wgi(supply: pd.DataFrame, governance: pd.DataFrame, *, by: Sequence[str] = ("material", "year"),
-            trade_factor: Mapping[str, float] | None = None) -> pd.DataFrame:
+            trade_factor: Mapping[str, float] | None = None, default_trade_factor: float = 1.0) -> pd.DataFrame:
     """Governance-weighted HHI per group: ``supply`` has by..., country, value; ``governance`` has country,
-    year, wgi10. Countries without a governance value are left out of the sum and reported
-    (``missing_share``, ``missing``), so the index is then a lower bound."""
+    year, wgi10. ``trade_factor`` gives t per supplying country, ``default_trade_factor`` the t of every other
+    one. Countries without a governance value are left out of the sum and reported (``missing_share``,
+    ``missing``), so the index is then a lower bound."""
     by = list(by)
     s = supply[~supply["country"].isin(_AGG)].groupby([*by, "country"])["value"].sum().reset_index()
     if (s["value"] < 0).any():
@@ -75,7 +84,7 @@ def hhi_wgi(supply: pd.DataFrame, governance: pd.DataFrame, *, by: Sequence[str]
     s["share"] = s["value"] / tot
     g = governance[["country", "year", "wgi10"]].drop_duplicates(["country", "year"])
     s = s.merge(g, on=["country", "year"], how="left")
-    s["t"] = s["country"].map(trade_factor or {}).fillna(1.0)
+    s["t"] = s["country"].map(trade_factor or {}).fillna(default_trade_factor)
     s["term"] = s["share"] ** 2 * s["wgi10"] * s["t"]
     grp = s.groupby(by)
     out = pd.DataFrame({"hhi_wgi": grp["term"].sum(min_count=0), "hhi": grp["share"].apply(lambda x: (x**2).sum())})
@@ -90,12 +99,15 @@ def hhi_wgi(supply: pd.DataFrame, governance: pd.DataFrame, *, by: Sequence[str]
 def supply_risk(production: pd.DataFrame, trade: pd.DataFrame, governance: pd.DataFrame, materials: Sequence[str],
                 years: Sequence[int], *, region: Sequence[str], params: pd.DataFrame | None = None,
                 substitution_index: Mapping[str, float] | None = None, eol_rir: Mapping[str, float] | None = None,
-                trade_factor: Mapping[str, float] | None = None) -> pd.DataFrame:
+                trade_factor: Mapping[str, float] | None = None, governance_basis: str | None = None) -> pd.DataFrame:
     """EU supply risk per (material, year) for the importing ``region`` (the EU-27 member codes).
 
     ``production``: material, country, year, value. ``trade``: material, year, importer, exporter, qty (t).
     ``governance``: country, year, wgi10 (see :func:`governance_0_10`). Every parameter used is reported
-    with its provenance in the ``eol_rir_source`` and ``si_sr_source`` columns.
+    with its provenance: ``eol_rir_source``, ``si_sr_source``, ``trade_factor`` (the t of the suppliers not
+    given in ``trade_factor``) with ``trade_factor_source``, and ``assumptions``, which lists each assumption
+    the row rests on (value, quality and source), the governance stand-in included (``params`` row
+    ``governance_dimensions``; ``governance_basis`` replaces its text when another governance frame is passed).
     """
     params = eu_sr_parameters() if params is None else params
     members = set(region)
@@ -113,9 +125,14 @@ def supply_risk(production: pd.DataFrame, trade: pd.DataFrame, governance: pd.Da
             problems.append(f"no end-of-life recycling input rate for {m!r} (pass eol_rir=)")
     if problems:
         raise AnalyticsInputError("supply risk", problems)
+    t_default, t_src = _param(params, "*", "trade_factor") or (1.0, "default: no parameter row")
+    t_note = f"t={t_default:g} for every supplying country ({t_src})"
+    if trade_factor:
+        t_note = f"t given for {', '.join(sorted(trade_factor))}; {t_default:g} for the others ({t_src})"
+    gov_note = governance_basis or _note(params, "governance_dimensions")
     gs: dict[tuple[str, int], dict[Any, Any]] = {
-        (str(r["material"]), int(r["year"])): r for r in hhi_wgi(p_all, governance, trade_factor=trade_factor).to_dict(
-            "records")}
+        (str(r["material"]), int(r["year"])): r for r in hhi_wgi(p_all, governance, trade_factor=trade_factor,
+                                                                 default_trade_factor=t_default).to_dict("records")}
     prod_eu = p_all[p_all["country"].isin(members)]
     extra_in = t_all[t_all["importer"].isin(members) & ~t_all["exporter"].isin(members)]
     extra_out = t_all[t_all["exporter"].isin(members) & ~t_all["importer"].isin(members)]
@@ -123,12 +140,14 @@ def supply_risk(production: pd.DataFrame, trade: pd.DataFrame, governance: pd.Da
         columns={"exporter": "country", "qty": "value"})
     sourcing = pd.concat([prod_eu[["material", "year", "country", "value"]], imports], ignore_index=True)
     eu: dict[tuple[str, int], dict[Any, Any]] = {
-        (str(r["material"]), int(r["year"])): r for r in hhi_wgi(sourcing, governance,
-                                                                 trade_factor=trade_factor).to_dict("records")}
+        (str(r["material"]), int(r["year"])): r for r in hhi_wgi(sourcing, governance, trade_factor=trade_factor,
+                                                                 default_trade_factor=t_default).to_dict("records")}
     for m in materials:
         eol, eol_src = (eol_rir[m], "given") if eol_rir and m in eol_rir else _param(params, m, "eol_rir")  # type: ignore[misc]
         si_given = substitution_index.get(m) if substitution_index else None
         si, si_src = (si_given, "given") if si_given is not None else _param(params, m, "si_sr") or (1.0, "default")
+        assumptions = "; ".join([f"eol_rir={eol:g} ({eol_src})", f"si_sr={si:g} ({si_src})", f"trade factor {t_note}",
+                                 f"governance: {gov_note}"])
         for y in years:
             imp = float(extra_in[(extra_in["material"] == m) & (extra_in["year"] == y)]["qty"].sum())
             exp = float(extra_out[(extra_out["material"] == m) & (extra_out["year"] == y)]["qty"].sum())
@@ -142,7 +161,8 @@ def supply_risk(production: pd.DataFrame, trade: pd.DataFrame, governance: pd.Da
             rows.append({"material": m, "year": y, "supply_risk": sr, "hhi_wgi_gs": g_hhi,
                          "hhi_wgi_eu": e_hhi, "import_reliance": ir, "eu_production": dom, "extra_eu_imports": imp,
                          "extra_eu_exports": exp, "eol_rir": eol, "eol_rir_source": eol_src, "si_sr": si,
-                         "si_sr_source": si_src,
+                         "si_sr_source": si_src, "trade_factor": t_default, "trade_factor_source": t_src,
+                         "assumptions": assumptions,
                          "gs_missing_governance": g["missing"], "eu_missing_governance": "" if e is None else
                          e["missing"]})
     return pd.DataFrame(rows)

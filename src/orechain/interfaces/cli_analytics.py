@@ -507,8 +507,10 @@ def risk_eu_sr(
 ) -> None:
     """EU supply-risk indicator (EU CRM methodology) per material and year.
 
-    Each parameter comes with its source. Needs BACI trade (orechain data import baci FILE) and one
-    WGI vintage (--governance; default the newest).
+    Each parameter comes with its source, and each row lists the assumptions it rests on (trade
+    factor, substitution index, the WGI stand-in) in its assumptions column, also printed on stderr.
+    Needs BACI trade (orechain data import baci FILE) and one WGI vintage (--governance; default the
+    newest).
 
     Example: orechain risk eu-sr -m rare-earths -m antimony -y 2023
     """
@@ -529,6 +531,8 @@ def risk_eu_sr(
         raise fail(exc) from exc
     _flags(res, {"gs_missing_governance": "global supply without governance",
                  "eu_missing_governance": "EU sourcing without governance"})
+    for m, a in res.drop_duplicates("material")[["material", "assumptions"]].itertuples(index=False):
+        err.print(f"assumptions ({m}): {a}")  # every format carries them in the assumptions column
     _emit(res, fmt, out_path, f"EU supply risk ({region})", _EU_SR_COLS, all_columns)
 
 
