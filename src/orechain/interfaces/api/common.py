@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from orechain.evidence.store import Store
 from orechain.interfaces.api.cache import MARK, ResponseCache, request_version
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, render_list, render_page
-from orechain.interfaces.api.readmodel import ListEndpoint, ReadModel, ensure_tables, page_body
+from orechain.interfaces.api.readmodel import ListEndpoint, ReadModel, View, ensure_tables, page_body
 
-__all__ = ["MARK", "ApiContext", "context", "detail", "listing", "model_listing", "page_response", "read"]
+__all__ = ["MARK", "ApiContext", "context", "detail", "listing", "model_detail", "model_listing", "page_response",
+           "read"]
 
 
 @dataclass
@@ -66,6 +67,16 @@ async def listing(request: Request, page: Page, build: Callable[[], pd.DataFrame
     df = await run_in_threadpool(build)
     body, media, headers = render_list(request, df, page, fmt)
     return Response(body, media_type=media, headers={**headers, **MARK})
+
+
+async def model_detail(request: Request, tables: Sequence[str], build: Callable[[View], dict[str, Any]]) -> Response:
+    """One JSON object built from the read model's ``tables`` (read first, off the event loop, if needed; the
+    build itself is a few dictionary look-ups and runs inline)."""
+    negotiate(request, allowed=(Fmt.JSON,))
+    ctx = context(request)
+    version = request_version(request.scope, ctx.cache)
+    await ensure_tables(ctx.model, tables, version)
+    return Response(json_bytes(build(View(ctx.model, version))), media_type="application/json", headers=MARK)
 
 
 async def detail(request: Request, build: Callable[[], dict[str, Any]]) -> Response:

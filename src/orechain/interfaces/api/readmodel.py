@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -34,7 +34,8 @@ from orechain.interfaces.api.cache import MARK, ResponseCache, request_version
 from orechain.interfaces.api.errors import ApiError
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, page_links, records
 
-__all__ = ["Filter", "ReadModel", "Table", "build_table", "split_csv_lines"]
+__all__ = ["Filter", "ListEndpoint", "ListMiddleware", "ReadModel", "Spec", "Table", "View", "build_table",
+           "split_csv_lines"]
 
 Loader = Callable[[Store], pd.DataFrame]
 
@@ -188,19 +189,61 @@ class Spec:
 
 
 SPECS: dict[str, Spec] = {
-    "facilities": Spec(queries.facilities, ("facilities",), ("stage", "status", "country", "commodity", "id"),
-                       ("lon", "lat")),
+    "facilities": Spec(queries.facilities, ("facilities",),
+                       ("stage", "status", "country", "commodity", "id", "operator", "source_id",
+                        "capacity_source_id"), ("lon", "lat")),
     "observations": Spec(queries.observations, ("observations", "sources"),
-                         ("metric", "commodity", "country", "year", "stage", "source_id")),
+                         ("metric", "commodity", "country", "year", "stage", "source_id", "facility")),
     "organisations": Spec(queries.organisations, ("organisations",), ("country", "kind", "id")),
+    "ownership": Spec(queries.ownership, ("ownership",), ("owner", "owned")),
+    "facility_owners": Spec(queries.facility_owners, ("facility_owners",), ("facility", "organisation")),
+    "facility_status": Spec(queries.facility_status, ("facility_status",), ("facility",)),
+    "links": Spec(queries.links, ("links",), ("upstream", "downstream")),
     "deals": Spec(queries.deals, ("deals",), ("id",)),
     "deal_parties": Spec(queries.deal_parties, ("deal_parties", "organisations"), ("country", "deal")),
+    "deal_phases": Spec(queries.deal_phases, ("deal_phases",), ("deal",)),
+    "deal_milestones": Spec(queries.deal_milestones, ("deal_milestones",), ("deal",)),
     "events": Spec(queries.events, ("events",), ("id",)),
     "sources": Spec(queries.sources, ("sources",), ("id",)),
     "commodities": Spec(queries.commodities, ("commodities",), ("id",)),
     "forms": Spec(queries.forms, ("forms",)),
-    "links": Spec(queries.links, ("links",)),
 }
+
+
+class View:
+    """The model's tables at one data version, for detail answers: rows looked up by an indexed column, each
+    returned as a new JSON-ready dict (the caller may change it), in the table's order."""
+
+    def __init__(self, model: ReadModel, version: Hashable) -> None:
+        self.model = model
+        self.version = version
+
+    def table(self, name: str) -> Table:
+        return self.model.table(name, self.version)
+
+    def where(self, name: str, col: str, value: Any, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The rows of ``name`` whose ``col`` is ``value`` (only ``columns``, in that order, if given)."""
+        table = self.table(name)
+        hit = table.positions[col].get(value) if value is not None and value == value else None
+        return [] if hit is None else self.rows(table, hit.tolist(), columns)
+
+    def one(self, name: str, col: str, value: Any) -> dict[str, Any] | None:
+        rows = self.where(name, col, value)
+        return rows[0] if rows else None
+
+    def any_of(self, name: str, col: str, values: Iterable[Any],
+               columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The rows of ``name`` whose ``col`` is any of ``values``, in the table's order."""
+        table = self.table(name)
+        found = [table.positions[col].get(v) for v in set(values) if v is not None and v == v]
+        hits = sorted({int(i) for f in found if f is not None for i in f})
+        return self.rows(table, hits, columns)
+
+    @staticmethod
+    def rows(table: Table, positions: Sequence[int], columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        if columns is None:
+            return [dict(table.rows[i]) for i in positions]
+        return [{c: table.rows[i][c] for c in columns} for i in positions]
 
 
 class ReadModel:

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from orechain.evidence import queries
 from orechain.evidence.model import Stage, Status
 from orechain.evidence.names import UnknownName, countries, resolve_country
-from orechain.interfaces.api.common import detail, model_listing, read
+from orechain.interfaces.api.cache import request_version
+from orechain.interfaces.api.common import context, model_detail, model_listing, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
-from orechain.interfaces.api.paging import ListBody, Page, page_params, records
-from orechain.interfaces.api.readmodel import Filter, ListEndpoint, ReadModel, Spec, one_of, strict_int, text
+from orechain.interfaces.api.paging import ListBody, Page, page_params
+from orechain.interfaces.api.readmodel import Filter, ListEndpoint, ReadModel, Spec, View, one_of, strict_int, text
 
 __all__ = ["LIST_ENDPOINTS", "TABLES", "router"]
 
@@ -77,17 +78,19 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return min_lon, min_lat, max_lon, max_lat
 
 
-def _one(df: pd.DataFrame, col: str, value: str, what: str) -> dict[str, Any]:
-    hit = df[df[col] == value]
-    if hit.empty:
-        raise ApiError(404, f"no {what} with id {value!r}", details={"id": value})
-    return records(hit.head(1))[0]
+def _missing(what: str, value: str) -> ApiError:
+    return ApiError(404, f"no {what} with id {value!r}", details={"id": value})
+
+
+def _source_map(view: View, ids: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Every source ``ids`` names, by id (in the sources' order)."""
+    return {r["id"]: r for r in view.any_of("sources", "id", {str(i) for i in ids if i is not None and i == i})}
 
 
 def _sources(request: Request, ids: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    wanted = {str(i) for i in ids if i is not None and i == i}
-    df = read(request, queries.sources)
-    return {r["id"]: r for r in records(df[df["id"].isin(wanted)])}
+    """:func:`_source_map` for a request (the claims router's detail answers)."""
+    ctx = context(request)
+    return _source_map(View(ctx.model, request_version(request.scope, ctx.cache)), ids)
 
 
 # --- countries and commodities -----------------------------------------------------------------------
@@ -157,7 +160,7 @@ LIST_ENDPOINTS: dict[str, ListEndpoint] = {
     "/sources": ListEndpoint("sources"),
 }
 """The list endpoints the read model answers (path under the API prefix -> endpoint)."""
-TABLES: dict[str, Spec] = {"countries": Spec(lambda _store: _countries_frame())}
+TABLES: dict[str, Spec] = {"countries": Spec(lambda _store: _countries_frame(), keys=("code",))}
 """Tables of this router that are not in the store (the country table ships with the code)."""
 
 
@@ -168,19 +171,16 @@ async def list_countries(request: Request, page: PageDep) -> Response:
 
 @router.get("/countries/{code}", summary="One country, with the facilities it hosts and organisations it controls")
 async def get_country(request: Request, code: IdPath) -> Response:
-    def build() -> dict[str, Any]:
+    def build(view: View) -> dict[str, Any]:
         cc = _country(code, "code")
-        if cc is None:  # pragma: no cover - _country returns a code for a non-None value
-            raise ApiError(404, f"no country {code!r}")
-        country = _one(_countries_frame(), "code", cc, "country")
-        fac = read(request, queries.facilities, country=cc)
-        org = read(request, queries.organisations)
-        org = org[org["country"] == cc]
-        return {"country": country,
-                "facilities": records(fac[["id", "name", "stage", "commodity", "status", "source_id"]]),
-                "organisations": records(org[["id", "name", "kind", "source_id"]]),
-                "sources": _sources(request, [*fac["source_id"], *org["source_id"]])}
-    return await detail(request, build)
+        country = view.one("countries", "code", cc)
+        if country is None:
+            raise _missing("country", str(cc))
+        fac = view.where("facilities", "country", cc, ["id", "name", "stage", "commodity", "status", "source_id"])
+        org = view.where("organisations", "country", cc, ["id", "name", "kind", "source_id"])
+        return {"country": country, "facilities": fac, "organisations": org,
+                "sources": _source_map(view, [r["source_id"] for r in fac + org])}
+    return await model_detail(request, ("countries", "facilities", "organisations", "sources"), build)
 
 
 @router.get("/commodities", response_model=ListBody, responses=_CSV, summary="Commodities")
@@ -205,21 +205,21 @@ async def list_organisations(
 
 @router.get("/organisations/{org_id}", summary="One organisation with its stakes and facilities")
 async def get_organisation(request: Request, org_id: IdPath) -> Response:
-    def build() -> dict[str, Any]:
-        org = _one(read(request, queries.organisations), "id", org_id, "organisation")
-        own = read(request, queries.ownership)
-        fac = read(request, queries.facilities)
-        fo = read(request, queries.facility_owners)
-        owns, owned_by = own[own["owner"] == org_id], own[own["owned"] == org_id]
-        stakes = fo[fo["organisation"] == org_id]
-        operated = fac[fac["operator"] == org_id]
-        cited = [org["source_id"], *owns["source_id"], *owned_by["source_id"], *stakes["source_id"],
-                 *operated["source_id"]]
-        return {"organisation": org, "owns": records(owns), "owned_by": records(owned_by),
-                "facility_stakes": records(stakes),
-                "operates": records(operated[["id", "name", "stage", "commodity", "country", "status"]]),
-                "sources": _sources(request, cited)}
-    return await detail(request, build)
+    def build(view: View) -> dict[str, Any]:
+        org = view.one("organisations", "id", org_id)
+        if org is None:
+            raise _missing("organisation", org_id)
+        owns, owned_by = view.where("ownership", "owner", org_id), view.where("ownership", "owned", org_id)
+        stakes = view.where("facility_owners", "organisation", org_id)
+        operated = view.where("facilities", "operator", org_id, ["id", "name", "stage", "commodity", "country",
+                                                                 "status", "source_id"])
+        cited = [org["source_id"], *(r["source_id"] for r in owns + owned_by + stakes + operated)]
+        for r in operated:
+            del r["source_id"]
+        return {"organisation": org, "owns": owns, "owned_by": owned_by, "facility_stakes": stakes,
+                "operates": operated, "sources": _source_map(view, cited)}
+    return await model_detail(request, ("organisations", "ownership", "facility_owners", "facilities", "sources"),
+                              build)
 
 
 # --- facilities --------------------------------------------------------------------------------------
@@ -240,28 +240,32 @@ async def list_facilities(
 
 @router.get("/facilities/{facility_id}", summary="One facility: owners, status history, links, observations")
 async def get_facility(request: Request, facility_id: IdPath) -> Response:
-    def build() -> dict[str, Any]:
-        allf = read(request, queries.facilities)
-        fac = _one(allf, "id", facility_id, "facility")
-        fo = read(request, queries.facility_owners)
-        owners = fo[fo["facility"] == facility_id]
-        orgs = read(request, queries.organisations).set_index("id")
-        owners = owners.assign(name=owners["organisation"].map(orgs["name"]),
-                               country=owners["organisation"].map(orgs["country"]))
-        history = read(request, queries.facility_status, facility_id)
-        ln = read(request, queries.links)
-        names = allf.set_index("id")["name"]
-        up = ln[ln["downstream"] == facility_id].assign(name=lambda d: d["upstream"].map(names))
-        down = ln[ln["upstream"] == facility_id].assign(name=lambda d: d["downstream"].map(names))
-        obs = read(request, queries.observations, commodity=fac["commodity"])
-        obs = obs[obs["facility"] == facility_id]
-        operator = records(orgs.loc[[fac["operator"]]].reset_index()) if fac.get("operator") in orgs.index else []
-        cited = [fac["source_id"], fac.get("capacity_source_id"), *owners["source_id"], *history["source_id"],
-                 *up["source_id"], *down["source_id"], *obs["source_id"], *(o["source_id"] for o in operator)]
-        return {"facility": fac, "operator": operator[0] if operator else None, "owners": records(owners),
-                "history": records(history), "upstream": records(up), "downstream": records(down),
-                "observations": records(obs), "sources": _sources(request, cited)}
-    return await detail(request, build)
+    def build(view: View) -> dict[str, Any]:
+        fac = view.one("facilities", "id", facility_id)
+        if fac is None:
+            raise _missing("facility", facility_id)
+
+        def org(org_id: Any) -> dict[str, Any]:
+            return view.one("organisations", "id", org_id) or {}
+
+        def name(fid: Any) -> Any:
+            return (view.one("facilities", "id", fid) or {}).get("name")
+
+        owners = view.where("facility_owners", "facility", facility_id)
+        for o in owners:
+            o["name"], o["country"] = org(o["organisation"]).get("name"), org(o["organisation"]).get("country")
+        history = view.where("facility_status", "facility", facility_id)
+        up = [{**r, "name": name(r["upstream"])} for r in view.where("links", "downstream", facility_id)]
+        down = [{**r, "name": name(r["downstream"])} for r in view.where("links", "upstream", facility_id)]
+        obs = [r for r in view.where("observations", "facility", facility_id) if r["commodity"] == fac["commodity"]]
+        operator = view.one("organisations", "id", fac.get("operator"))
+        cited = [fac["source_id"], fac.get("capacity_source_id"),
+                 *(r["source_id"] for r in owners + history + up + down + obs),
+                 *([operator["source_id"]] if operator else [])]
+        return {"facility": fac, "operator": operator, "owners": owners, "history": history, "upstream": up,
+                "downstream": down, "observations": obs, "sources": _source_map(view, cited)}
+    return await model_detail(request, ("facilities", "facility_owners", "organisations", "facility_status", "links",
+                                        "observations", "sources"), build)
 
 
 @router.get("/links", response_model=ListBody, responses=_CSV, summary="Known material links between facilities")
@@ -298,18 +302,19 @@ async def list_deals(
 
 @router.get("/deals/{deal_id}", summary="One deal: parties, phases and dated milestones")
 async def get_deal(request: Request, deal_id: IdPath) -> Response:
-    def build() -> dict[str, Any]:
-        deal = _one(read(request, queries.deals), "id", deal_id, "deal")
-        parties = read(request, queries.deal_parties, deal_id)
-        phases = read(request, queries.deal_phases, deal_id)
-        ms = read(request, queries.deal_milestones, deal_id)
-        phase_rows = records(phases)
-        for p in phase_rows:
-            p["milestones"] = records(ms[ms["seq"] == p["seq"]])
+    def build(view: View) -> dict[str, Any]:
+        deal = view.one("deals", "id", deal_id)
+        if deal is None:
+            raise _missing("deal", deal_id)
+        parties = view.where("deal_parties", "deal", deal_id)
+        phases = view.where("deal_phases", "deal", deal_id)
+        ms = view.where("deal_milestones", "deal", deal_id)
+        for p in phases:
+            p["milestones"] = [dict(m) for m in ms if m["seq"] == p["seq"]]
         deal["commodities"] = [c for c in (deal.get("commodities") or "").split("|") if c]
-        return {"deal": deal, "parties": records(parties), "phases": phase_rows,
-                "sources": _sources(request, [deal["source_id"], *parties["source_id"], *ms["source_id"]])}
-    return await detail(request, build)
+        return {"deal": deal, "parties": parties, "phases": phases,
+                "sources": _source_map(view, [deal["source_id"], *(r["source_id"] for r in parties + ms)])}
+    return await model_detail(request, ("deals", "deal_parties", "deal_phases", "deal_milestones", "sources"), build)
 
 
 @router.get("/events", response_model=ListBody, responses=_CSV, summary="Policy events (export controls, ...)")
@@ -319,12 +324,14 @@ async def list_events(request: Request, page: PageDep) -> Response:
 
 @router.get("/events/{event_id}", summary="One policy event")
 async def get_event(request: Request, event_id: IdPath) -> Response:
-    def build() -> dict[str, Any]:
-        ev = _one(read(request, queries.events), "id", event_id, "event")
+    def build(view: View) -> dict[str, Any]:
+        ev = view.one("events", "id", event_id)
+        if ev is None:
+            raise _missing("event", event_id)
         for col in ("commodities", "elements", "forms", "destinations"):
             ev[col] = [c for c in (ev.get(col) or "").split("|") if c]
-        return {"event": ev, "sources": _sources(request, [ev["source_id"]])}
-    return await detail(request, build)
+        return {"event": ev, "sources": _source_map(view, [ev["source_id"]])}
+    return await model_detail(request, ("events", "sources"), build)
 
 
 # --- sources -----------------------------------------------------------------------------------------
@@ -335,12 +342,17 @@ async def list_sources(request: Request, page: PageDep) -> Response:
 
 @router.get("/sources/{source_id}", summary="One source and the observations and facilities citing it")
 async def get_source(request: Request, source_id: IdPath) -> Response:
-    def build() -> dict[str, Any]:
-        src = _one(read(request, queries.sources), "id", source_id, "source")
-        obs = read(request, queries.observations, source_id=source_id)
-        fac = read(request, queries.facilities)
-        fac = fac[(fac["source_id"] == source_id) | (fac["capacity_source_id"] == source_id)]
-        return {"source": src,
-                "observations": records(obs.drop(columns=["publisher", "source_title", "source_date"])),
-                "facilities": records(fac[["id", "name", "stage", "country", "capacity", "capacity_unit"]])}
-    return await detail(request, build)
+    def build(view: View) -> dict[str, Any]:
+        src = view.one("sources", "id", source_id)
+        if src is None:
+            raise _missing("source", source_id)
+        obs = view.where("observations", "source_id", source_id)
+        for r in obs:
+            for col in ("publisher", "source_title", "source_date"):
+                del r[col]
+        table = view.table("facilities")
+        cols = ["id", "name", "stage", "country", "capacity", "capacity_unit"]
+        cites = [table.positions[c].get(source_id) for c in ("source_id", "capacity_source_id")]
+        fac = view.rows(table, sorted({int(i) for hit in cites if hit is not None for i in hit}), cols)
+        return {"source": src, "observations": obs, "facilities": fac}
+    return await model_detail(request, ("sources", "observations", "facilities"), build)
