@@ -58,6 +58,13 @@ def test_dependency_section(db: Path) -> None:
     assert "<table" in s.html and "&lt;table" not in s.html and "&lt;p&gt;" not in s.html
     cap = s.tables["dependency_independent_capacity"]
     assert (cap["independent_capacity"] > 0).all()
+    bases = s.tables["dependency_separation_bases"].set_index(["basis", "year"])["china_share"]
+    assert bases[("capacity", "current")] < 0.8  # capacity is not output (docs/validation.md)
+    assert 0.86 <= bases[("output, others at capacity", "2022-2024")] <= bases[("output, measured only",
+                                                                                 "2022-2024")] <= 0.97
+    assert bases[("feed", "2024")] == pytest.approx(372_430 / 393_950)
+    assert "92% (2023, iea-gcmo-2024, secondary)" in s.tables["dependency_separation_bases"]["published"].iloc[0]
+    assert {"mp-fy2024-results", "smm-2025-03-20-ree-imports", "iea-gcmo-2024"} <= s.source_ids
     assert (cap["upper_bound_unknown_capacities_unlimited"] >= cap["independent_capacity"]).all()
     json.dumps(s.charts[0].option)
 

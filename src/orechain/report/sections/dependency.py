@@ -12,8 +12,17 @@ import pandas as pd
 from markupsafe import escape
 
 from orechain.analytics import inputs
-from orechain.analytics.concentration import concentration
-from orechain.analytics.network import Network, build_network, independent_capacity, trace
+from orechain.analytics.concentration import concentration, feed_routes, feed_shares
+from orechain.analytics.errors import AnalyticsInputError
+from orechain.analytics.network import (
+    Network,
+    build_network,
+    capacity_shares,
+    facility_output,
+    independent_capacity,
+    output_shares,
+    trace,
+)
 from orechain.evidence import queries
 from orechain.evidence.store import Store
 from orechain.report.section import Chart, ReportContext, Section
@@ -59,6 +68,54 @@ def _table(df: pd.DataFrame) -> str:
     return df.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0, classes="data")
 
 
+PUBLISHED_UP_TO = 2025  # published shares up to this year (a 2030 projection is not a comparison)
+
+
+def separation_bases(store: Store, net: Network) -> tuple[pd.DataFrame, set[str]]:
+    """China's share of separation on the capacity, output and feed bases beside the published shares in the
+    evidence base (docs/validation.md), and the source ids behind them. A basis the data cannot give is left
+    out, never filled."""
+    rows: list[tuple[str, str, float, str]] = []
+    sources: set[str] = set()
+    cap = capacity_shares(net)
+    c = cap[(cap["stage"] == "separation") & (cap["country"] == "CHN")]
+    if len(c):
+        rows.append(("capacity", "current", float(c["hosted_share"].iloc[0]), "MIIT quota x 20% NdPr against "
+                     "non-Chinese nameplate capacity"))
+    obs = queries.observations(store, metric=["production", "mine_production"], commodity=COMMODITY)
+    try:
+        out = output_shares(net, facility_output(obs), commodity=COMMODITY, stages=["separation"])
+    except AnalyticsInputError:
+        out = None
+    if out is not None and "CHN" in set(out.shares["country"]):
+        chn = out.shares[out.shares["country"] == "CHN"]
+        o = {k: float(chn[k].iloc[0]) for k in ("hosted_share", "hosted_share_measured", "measured_share")}
+        cov = out.coverage[out.coverage["counted_as"] == "output"]
+        years = "-".join(sorted({str(int(min(cov["output_year"]))), str(int(max(cov["output_year"])))}))
+        sources |= {x for v in cov["source_ids"] for x in str(v).split()}
+        rows.append(("output, others at capacity", years, o["hosted_share"], "lower bound for China"))
+        rows.append(("output, measured only", years, o["hosted_share_measured"],
+                     f"measured output is {o['measured_share']:.0%} of the stage"))
+    routes = feed_routes(COMMODITY)
+    for src in sorted(set(routes["mine_source_id"])):
+        r = routes[routes["mine_source_id"] == src]
+        mine = inputs.production_frame(store, COMMODITY, source_id=src)
+        try:
+            fs = feed_shares(mine[mine["year"].isin(set(r["year"]))][["year", "country", "value"]], r)
+        except AnalyticsInputError:
+            continue
+        sources |= {src} | {x for v in r["source_ids"] for x in str(v).split()}
+        for y, v in fs.loc[fs["country"] == "CHN", ["year", "share"]].itertuples(index=False):
+            rows.append(("feed", str(y), float(v), "mine production routed to its separator (t REO)"))
+    pub = queries.observations(store, metric="stage_share", commodity=COMMODITY, country="CHN", stage="separation")
+    pub = pub[pub["value"].notna() & (pub["year"] <= PUBLISHED_UP_TO)]
+    published = "; ".join(f"{v:g}% ({y}, {s}, {q})" for v, y, s, q in
+                          zip(pub["value"], pub["year"], pub["source_id"], pub["quality"], strict=True))
+    sources |= set(pub["source_id"])
+    df = pd.DataFrame(rows, columns=["basis", "year", "china_share", "note"]).assign(published=published)
+    return df, sources
+
+
 def build(store: Store, ctx: ReportContext) -> Section:
     consumer = [ctx.consumer]
     sources: set[str] = set()
@@ -92,6 +149,8 @@ def build(store: Store, ctx: ReportContext) -> Section:
     })
     sources |= set(base["source_id"].dropna())
     stage_tab = tr.stage_shares
+    sep_bases, sep_sources = separation_bases(store, net)
+    sources |= sep_sources
     chart = Chart("dependency-sankey", sankey_option(net, tr.facility_shares, links), height=480,
                   caption="Flows allocated in proportion to capacity between consecutive stages; colour = "
                           "controlling country.")
@@ -105,6 +164,9 @@ def build(store: Store, ctx: ReportContext) -> Section:
         + str(escape(", ".join(missing))) + ". Stage shares below therefore describe the facilities with a "
         f"recorded capacity only; {len(net.aggregated)} Chinese plant rows are counted through national aggregates "
         "(MIIT quotas, SMM, Argus; docs/analytics.md).</p>" + _table(stage_tab)
+        + "<p>China's share of separation on three bases, beside the published shares (capacity answers who "
+        "could separate; output and feed compare with the IEA's output share; docs/validation.md):</p>"
+        + _table(sep_bases)
         + "<p>Independent-chain capacity excluding facilities controlled from China (maximum flow; "
         "docs/analytics.md):</p>" + _table(capacity)
     )
@@ -116,5 +178,6 @@ def build(store: Store, ctx: ReportContext) -> Section:
                    f"({len(missing)} facilities lack a capacity)")
     return Section(id="dependency", title="Dependency: who controls each stage", html=html,
                    tables={"dependency_concentration": conc, "dependency_stage_shares": stage_tab,
+                           "dependency_separation_bases": sep_bases,
                            "dependency_paths": tr.path_shares, "dependency_independent_capacity": capacity},
                    charts=[chart], summary=summary, source_ids={str(s) for s in sources})
