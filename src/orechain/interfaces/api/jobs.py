@@ -109,7 +109,7 @@ class JobManager:
     """Jobs on ``store``'s ``scenario_jobs`` table, run by this process in ``workers`` threads."""
 
     def __init__(self, store: Store, *, workers: int = 2, max_queued: int = 8, timeout_s: float = 120.0,
-                 keep: int = 64, heartbeat_s: float = 2.0, stale_after_s: float = 30.0) -> None:
+                 keep: int = 64, heartbeat_s: float = 5.0, stale_after_s: float = 30.0) -> None:
         if stale_after_s <= heartbeat_s:
             raise ValueError(f"stale_after_s ({stale_after_s:g}) must be longer than heartbeat_s ({heartbeat_s:g})")
         self.store = store

@@ -196,9 +196,11 @@
     try {
       const body = { yaml: currentText(), scenarios: Number($("s-n").value), seed: Number($("s-seed").value) };
       let st = await OC.api("/api/v1/scenarios/jobs", Object.assign({ body: JSON.stringify(body) }, JSON_POST));
+      let seen = 0;  // with several server processes a poll may read the stored progress, up to a heartbeat old
       while (st.state === "queued" || st.state === "running") {
-        $("s-progress").value = st.progress;
-        $("s-state").textContent = `${st.state}: ${Math.round(st.progress * 100)}%`;
+        seen = Math.max(seen, st.progress);
+        $("s-progress").value = seen;
+        $("s-state").textContent = `${st.state}: ${Math.round(seen * 100)}%`;
         await new Promise(r => setTimeout(r, 200));
         st = await OC.api("/api/v1/scenarios/jobs/" + st.id);
       }
