@@ -115,3 +115,25 @@ def test_every_shipped_route_carries_a_source_and_quality() -> None:
     assert len(r) and r["source_ids"].str.len().gt(0).all()
     assert set(r["quality"]) <= {"primary", "secondary", "unconfirmed"}
     assert r["basis"].str.len().gt(20).all()
+
+
+def test_stage_shares_names_its_basis_and_needs_output_for_the_output_basis() -> None:
+    from orechain.analytics.network import STAGE_BASES, stage_shares
+
+    net = _net()
+    cap = stage_shares(net, stages=["separation"])
+    assert set(cap["stage_basis"]) == {STAGE_BASES["capacity"]} and set(cap["stage"]) == {"separation"}
+    with pytest.raises(AnalyticsInputError, match="needs the facilities' output"):
+        stage_shares(net, basis="output")
+    out = pd.DataFrame({"facility": ["s_cn"], "year": [2024], "output": [90.0], "unit": ["t"], "periods": ["annual"],
+                        "annualised": [False], "source_ids": ["s"], "quality": ["primary"]})
+    res = stage_shares(net, basis="output", output=out, factors=UNIT_FACTORS, stages=["separation"])
+    assert set(res["stage_basis"]) == {STAGE_BASES["output"]}
+    assert res.set_index("country").loc["CHN", "hosted_share"] == pytest.approx(90 / 130)
+
+
+def test_feed_routes_in_a_year_without_production_are_errors() -> None:
+    mine = pd.DataFrame({"year": 2023, "country": ["CHN"], "value": [10.0]})
+    routes = pd.DataFrame({"year": 2024, "exporter": ["MMR"], "processor": ["CHN"], "quantity": [np.nan]})
+    with pytest.raises(AnalyticsInputError, match="no mine production of MMR"):
+        feed_shares(mine, routes)

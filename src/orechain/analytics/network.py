@@ -62,6 +62,7 @@ from orechain.analytics.errors import AnalyticsInputError
 __all__ = [
     "CHAIN",
     "SECONDARY",
+    "STAGE_BASES",
     "UNIT_FACTORS",
     "CapacityResult",
     "Network",
@@ -79,6 +80,7 @@ __all__ = [
     "output_shares",
     "random_network",
     "stage_capacities",
+    "stage_shares",
     "trace",
 ]
 
@@ -302,6 +304,37 @@ def capacity_shares(net: Network) -> pd.DataFrame:
             rows.append((stage, c, h, h / tot if tot > 0 else np.nan, k, k / tot if tot > 0 else np.nan, unknown))
     return pd.DataFrame(rows, columns=["stage", "country", "hosted_capacity", "hosted_share", "controlled_capacity",
                                        "controlled_share", "without_capacity"])
+
+
+# --- stage-share bases -------------------------------------------------------------------------------------
+STAGE_BASES: dict[str, str] = {
+    "capacity": "capacity",
+    "output": "output (capacity where no output is observed)",
+    "feed": "feed (mine production, routed to the country that processes it)",
+}
+"""What a stage share measures, as every result names it in its ``stage_basis`` column (never switched
+silently). The feed basis is :func:`orechain.analytics.concentration.feed_shares` (country level)."""
+
+
+def stage_shares(net: Network, *, basis: Literal["capacity", "output"] = "capacity",
+                 output: pd.DataFrame | None = None, commodity: str | None = None,
+                 stages: Sequence[str] | None = None, factors: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each country's share per stage on the ``basis`` asked, with a ``stage_basis`` column: ``"capacity"``
+    (:func:`capacity_shares`) or ``"output"`` (:func:`output_shares` on ``output``, the frame of
+    :func:`facility_output`; its ``coverage`` says how each facility is counted)."""
+    if basis == "capacity":
+        out = capacity_shares(net)
+    elif basis == "output":
+        if output is None:
+            raise AnalyticsInputError("stage shares", ["basis 'output' needs the facilities' output: "
+                                                       "facility_output(observations)"])
+        out = output_shares(net, output, commodity=commodity, stages=stages, factors=factors).shares
+    else:
+        raise AnalyticsInputError("stage shares", [f"unknown basis {basis!r}; known: capacity, output (feed: "
+                                                   "concentration.feed_shares)"])
+    if stages is not None:
+        out = out[out["stage"].isin(list(stages))]
+    return out.assign(stage_basis=STAGE_BASES[basis]).reset_index(drop=True)
 
 
 # --- output basis ------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pandas as pd
 import typer
 
 from orechain.analytics.errors import AnalyticsInputError
+from orechain.analytics.network import STAGE_BASES
 from orechain.evidence import queries
 from orechain.evidence.store import Store
 from orechain.interfaces.cli import DbOpt, FormatOpt, OutOpt, err, fail, open_store
@@ -43,9 +44,7 @@ class StageBasis(StrEnum):
     feed = "feed"
 
 
-STAGE_BASIS_LABEL = {StageBasis.capacity: "capacity",
-                     StageBasis.output: "output (capacity where no output is observed)",
-                     StageBasis.feed: "feed (mine production, routed to the country that processes it)"}
+STAGE_BASIS_LABEL = {b: STAGE_BASES[b.value] for b in StageBasis}
 
 
 REFERENCE_YEARS = (2017, 2018, 2019, 2020, 2021)
@@ -538,16 +537,16 @@ def risk_eu_sr(
 
 def _trace_shares(store: Store, net: Any, commodity: str, basis: StageBasis) -> pd.DataFrame:
     """Each country's share per stage on the basis asked (capacity, or output with both bounds)."""
-    from orechain.analytics.network import capacity_shares, facility_output, output_shares
+    from orechain.analytics.network import facility_output, output_shares, stage_shares
 
     if basis is StageBasis.capacity:
-        return capacity_shares(net).assign(stage_basis=STAGE_BASIS_LABEL[basis])
+        return stage_shares(net)
     obs = queries.observations(store, metric=["production", "mine_production"], commodity=commodity)
-    res = output_shares(net, facility_output(obs), commodity=commodity)
-    cov = res.coverage
+    output = facility_output(obs)
+    cov = output_shares(net, output, commodity=commodity).coverage
     for how, g in cov.groupby("counted_as", sort=False):
         err.print(f"counted as {how} ({len(g)}): {', '.join(g['id'])}")
-    return res.shares.assign(stage_basis=STAGE_BASIS_LABEL[basis])
+    return stage_shares(net, basis="output", output=output, commodity=commodity)
 
 
 class TraceShow(StrEnum):

@@ -271,10 +271,6 @@ def _chain(request: Request, commodity: str, consumer: str, year: int | None, in
     return Chain(net, f, members)
 
 
-STAGE_BASIS = {"capacity": "capacity", "output": "output (capacity where no output is observed)",
-               "feed": "feed (mine production, routed to the country that processes it)"}
-
-
 @router.get("/analytics/stage-shares", response_model=ListBody,
             summary="Each country's share of a chain stage on a stated basis: capacity, output or feed")
 async def get_stage_shares(
@@ -298,7 +294,14 @@ async def get_stage_shares(
     def build() -> pd.DataFrame:
         from orechain.analytics import inputs
         from orechain.analytics.concentration import feed_routes, feed_shares
-        from orechain.analytics.network import CHAIN, SECONDARY, capacity_shares, facility_output, output_shares
+        from orechain.analytics.network import (
+            CHAIN,
+            SECONDARY,
+            STAGE_BASES,
+            facility_output,
+            output_shares,
+            stage_shares,
+        )
 
         if stage is not None and stage not in (*CHAIN, *SECONDARY):
             raise ApiError(422, f"unknown stage {stage!r}", details={"field": "stage",
@@ -306,7 +309,7 @@ async def get_stage_shares(
         if year and basis != "feed":
             raise ApiError(422, "year applies to the feed basis; capacities and outputs are current",
                            details={"field": "year"})
-        label = STAGE_BASIS[basis]
+        label = STAGE_BASES[basis]
         if basis == "feed":
             if stage not in (None, "separation"):
                 raise ApiError(422, "the feed basis estimates the separation stage only", details={"field": "stage"})
@@ -335,9 +338,7 @@ async def get_stage_shares(
         if basis == "capacity":
             if show == "coverage":
                 raise ApiError(422, "show=coverage applies to the output and feed bases", details={"field": "show"})
-            out = capacity_shares(chain.net)
-            out = out[out["stage"].isin(stages)] if stages else out
-            return out.assign(unit=chain.net.basis + "/yr", stage_basis=label).reset_index(drop=True)
+            return stage_shares(chain.net, stages=stages).assign(unit=chain.net.basis + "/yr")
         obs = queries.observations(context(request).store, metric=["production", "mine_production"],
                                    commodity=commodity)
         try:
