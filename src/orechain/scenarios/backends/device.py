@@ -17,7 +17,6 @@ them op by op. The host draws the next blocks in a thread pool and aggregates bl
 
 from __future__ import annotations
 
-import importlib
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -118,8 +117,7 @@ def _bincount(xp: Any, x: Any, size: int) -> Any:
 def _scatter(xp: Any, kind: str, target: Any, idx: Any, vals: Any) -> Any:
     if _is_jax(xp):
         return target.at[idx].min(vals) if kind == "min" else target.at[idx].max(vals)
-    cupyx = importlib.import_module("cupyx")
-    (cupyx.scatter_min if kind == "min" else cupyx.scatter_max)(target, idx, vals)
+    (xp.minimum if kind == "min" else xp.maximum).at(target, idx, vals)  # CuPy: in place, like numpy's
     return target
 
 
