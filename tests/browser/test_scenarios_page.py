@@ -118,8 +118,8 @@ def test_the_advanced_yaml_and_the_fields_stay_in_sync(page: Any, shipped_server
 
 @pytest.fixture(scope="module")
 def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A server that needs a token for every read, and a viewer's token (the browser conftest's server, made while
-    ORECHAIN_API_READ_TOKEN_REQUIRED is true)."""
+    """A server that needs a token for every read and an editor's for jobs, and a viewer's token (the browser
+    conftest's server, made while the two settings are in the environment)."""
     from orechain.access.audit import Actor
     from orechain.access.users import add_user, issue_token
     from orechain.evidence.store import Store
@@ -130,16 +130,18 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     with Store.open(db) as store:
         add_user(store, "ana", "viewer", Actor("cli:test"))
         token = issue_token(store, "ana", Actor("cli:test"))
-    old = os.environ.get("ORECHAIN_API_READ_TOKEN_REQUIRED")
-    os.environ["ORECHAIN_API_READ_TOKEN_REQUIRED"] = "true"
+    env = {"ORECHAIN_API_READ_TOKEN_REQUIRED": "true", "ORECHAIN_API_JOB_ROLE": "editor"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         serving = conftest._serve(db)
         url = serving.__enter__()
     finally:
-        if old is None:
-            del os.environ["ORECHAIN_API_READ_TOKEN_REQUIRED"]
-        else:
-            os.environ["ORECHAIN_API_READ_TOKEN_REQUIRED"] = old
+        for k, v in old.items():
+            if v is None:
+                del os.environ[k]
+            else:
+                os.environ[k] = v
     yield url, token
     serving.__exit__(None, None, None)
 
@@ -174,7 +176,12 @@ def test_the_token_control_lets_the_dashboard_read_a_protected_server(browser: A
         assert api and api[-1][1] == f"Bearer {token}"
         assert not any(token in u for u, _ in sent), "the token must never be in a URL"
         assert page.evaluate("sessionStorage.getItem('orechain.apiToken')") == token
-        page.locator("#oc-token summary").click()
+        # a viewer may read but not submit jobs here: the 403 is said in plain words
+        page.fill("#s-n", "500")
+        rerun(page, expect="error")
+        assert "needs the role editor" in page.locator("#s-state [role=alert]").inner_text()
+        assert "role may not do this" in page.locator("#oc-token-msg").inner_text()
+        page.evaluate("document.getElementById('oc-token').open = true")
         with page.expect_navigation():
             page.get_by_role("button", name="Forget").click()
         page.wait_for_function("document.body.dataset.ready !== undefined", timeout=20000)
