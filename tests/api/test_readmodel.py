@@ -43,7 +43,10 @@ REQUESTS = [
     "/observations?stage=mining&commodity=rare-earths", "/organisations", "/organisations?country=CHN",
     "/organisations?kind=company&country=USA", "/deals", "/deals?party_country=PAK&party_country=USA",
     "/deals?party_country=Pakistan", "/deals?party_country=ZZZ", "/events", "/sources", "/sources?limit=1",
-    "/countries?limit=5&offset=10", "/commodities", "/forms", "/links",
+    "/countries?limit=5&offset=10", "/commodities", "/forms", "/links", "/claims", "/claims?limit=1&offset=1",
+    "/claims?ladder=bogus", "/claims?document=nope", "/claims?min_sources=2", "/claims?min_sources=0",
+    "/claims?plausibility=plausible", "/claims/subjects", "/claims/evidence", "/claims/evidence?claim=nope",
+    "/documents",
 ]
 ACCEPT = ["application/json", "text/csv", "text/csv;q=0.5, application/json", "image/png", ""]
 

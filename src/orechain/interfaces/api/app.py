@@ -59,12 +59,13 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
                               '`{"error": {"status", "code", "message", "details"}}`.')
     cache = ResponseCache(data_version_probe(store.url, store.engine), cache_entries, frame_entries)
     jobs = JobManager(store, workers=job_workers, max_queued=job_queue, timeout_s=job_timeout_s)
-    model = ReadModel(store, cache.token, extra=evidence.TABLES)
+    model = ReadModel(store, cache.token, extra={**evidence.TABLES, **claims.TABLES})
     app.state.orechain = ApiContext(store=store, cache=cache, model=model, extras={"jobs": jobs})
     if fast_lists:  # inside the response cache: a repeated request is still answered by the cache first
         app.add_middleware(ListMiddleware, model=model, cache=cache, max_limit=MAX_LIMIT,
                            default_limit=DEFAULT_LIMIT,
-                           endpoints={API_PREFIX + path: ep for path, ep in evidence.LIST_ENDPOINTS.items()})
+                           endpoints={API_PREFIX + path: ep
+                                      for path, ep in {**evidence.LIST_ENDPOINTS, **claims.LIST_ENDPOINTS}.items()})
     app.add_middleware(CacheMiddleware, cache=cache, prefix=API_PREFIX + "/")
     access = access or AccessConfig.from_settings()
     app.add_middleware(BodyLimitMiddleware, max_bytes=2 * scenarios.MAX_YAML_BYTES + 4096,

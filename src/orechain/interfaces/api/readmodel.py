@@ -128,10 +128,11 @@ def _plain(value: Any) -> Hashable:
 
 @dataclass(frozen=True)
 class Filter:
-    """A list request: equality filters (column -> value), an optional bounding box on ``lon``/``lat``, and a
-    mask of the rows other tables allow (``allow``)."""
+    """A list request: equality filters (column -> value), lower bounds on number columns (``at_least``), an
+    optional bounding box on ``lon``/``lat``, and a mask of the rows other tables allow (``allow``)."""
 
     equal: tuple[tuple[str, Hashable], ...] = ()
+    at_least: tuple[tuple[str, float], ...] = ()
     bbox: tuple[float, float, float, float] | None = None
     allow: np.ndarray | None = None
 
@@ -143,6 +144,10 @@ class Filter:
             m = np.zeros(len(table), dtype=bool)
             if hit is not None:
                 m[hit] = True
+            mask = m if mask is None else mask & m
+        for col, low in self.at_least:
+            with np.errstate(invalid="ignore"):
+                m = table.numbers[col] >= low
             mask = m if mask is None else mask & m
         if self.bbox is not None:
             min_lon, min_lat, max_lon, max_lat = self.bbox

@@ -9,6 +9,7 @@ claim links to its document (``document``: the id of ``/documents/{id}``, whose 
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from typing import Annotated, Any
 
 import pandas as pd
@@ -17,9 +18,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from orechain.claims import ledger
 from orechain.claims.grading import LADDER
 from orechain.evidence.store import Store
-from orechain.interfaces.api.common import detail, listing, page_response, read
+from orechain.interfaces.api.common import detail, model_listing, page_response, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
 from orechain.interfaces.api.paging import Fmt, ListBody, Page, negotiate, page_params, records
+from orechain.interfaces.api.readmodel import Filter, ListEndpoint, ReadModel, Spec, View, one_of, strict_int, text
 
 __all__ = ["router"]
 
@@ -46,16 +48,47 @@ def _subjects(store: Store) -> pd.DataFrame:
     return ledger.compare(_graded(store))
 
 
-def _document_id(request: Request, value: str) -> str:
-    docs = read(request, ledger.documents_frame)
-    hit = docs[(docs["id"] == value) | (docs["name"] == value)]
-    if hit.empty:
+def _document_id(view: View, value: str) -> str:
+    """The id of the document ``value`` names (its id or its file name)."""
+    docs = view.table("documents")
+    found = [docs.positions[col].get(value) for col in ("id", "name")]
+    hit = view.rows(docs, sorted({int(i) for f in found if f is not None for i in f}), ["id"])
+    if not hit:
         raise ApiError(422, f"unknown document {value!r} (an id or file name from /documents)",
                        details={"field": "document"})
     if len(hit) > 1:
         raise ApiError(422, f"{len(hit)} documents are named {value!r}: give the id",
-                       details={"field": "document", "ids": list(hit["id"])})
-    return str(hit["id"].iat[0])
+                       details={"field": "document", "ids": [r["id"] for r in hit]})
+    return str(hit[0]["id"])
+
+
+def _claims_query(model: ReadModel, version: Hashable, a: Mapping[str, Any]) -> Filter:
+    document = a.get("document")
+    doc_id = None if document is None else _document_id(View(model, version), document)
+    min_sources = a.get("min_sources")
+    return Filter(equal=tuple((col, v) for col, v in (("subject", a.get("subject")), ("document", doc_id),
+                                                      ("ladder", a.get("ladder")),
+                                                      ("plausibility", a.get("plausibility"))) if v is not None),
+                  at_least=() if min_sources is None else (("independent_sources", float(min_sources)),))
+
+
+LIST_ENDPOINTS: dict[str, ListEndpoint] = {
+    "/claims": ListEndpoint("claims", _claims_query,
+                            {"subject": text(240), "document": text(200), "ladder": one_of(LADDER),
+                             "plausibility": text(40), "min_sources": strict_int(1, 1000)}, needs=("documents",)),
+    "/claims/subjects": ListEndpoint("claim_subjects"),
+    "/claims/evidence": ListEndpoint("claim_evidence", lambda _m, _v, a: Filter(
+        equal=(("claim", a["claim"]),) if a.get("claim") is not None else ()), params={"claim": text(200)}),
+    "/documents": ListEndpoint("documents"),
+}
+"""The claims-ledger lists the read model answers (path under the API prefix -> endpoint)."""
+TABLES: dict[str, Spec] = {
+    "claims": Spec(_graded, keys=("subject", "document", "ladder", "plausibility"), numbers=("independent_sources",)),
+    "claim_subjects": Spec(_subjects),
+    "claim_evidence": Spec(ledger.evidence_links, ("observations",), keys=("claim",)),
+    "documents": Spec(ledger.documents_frame, keys=("id", "name")),
+}
+"""The claims-ledger tables of the read model."""
 
 
 @router.get("/claims", response_model=ListBody, summary="Quantitative claims from articles, graded")
@@ -73,26 +106,15 @@ async def list_claims(
     if ladder is not None and ladder not in LADDER:
         raise ApiError(422, f"unknown ladder rung {ladder!r}", details={"field": "ladder", "known": list(LADDER)})
 
-    def build() -> pd.DataFrame:
-        df = read(request, _graded)
-        if subject is not None:
-            df = df[df["subject"] == subject]
-        if document is not None:
-            df = df[df["document"] == _document_id(request, document)]
-        if ladder is not None:
-            df = df[df["ladder"] == ladder]
-        if plausibility is not None:
-            df = df[df["plausibility"] == plausibility]
-        if min_sources is not None:
-            df = df[df["independent_sources"] >= min_sources]
-        return df
-    return await listing(request, page, build)
+    args = {"subject": subject, "document": document, "ladder": ladder, "plausibility": plausibility,
+            "min_sources": min_sources}
+    return await model_listing(request, page, LIST_ENDPOINTS["/claims"], args)
 
 
 @router.get("/claims/subjects", response_model=ListBody,
             summary="One row per subject: claims, documents, and whether they agree, hedge or contradict")
 async def list_subjects(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: read(request, _subjects))
+    return await model_listing(request, page, LIST_ENDPOINTS["/claims/subjects"], {})
 
 
 @router.get("/claims/evidence", response_model=ListBody,
@@ -101,7 +123,7 @@ async def list_evidence(
     request: Request, page: PageDep,
     claim: Annotated[str | None, Query(max_length=200, description="one claim's id")] = None,
 ) -> Response:
-    return await listing(request, page, lambda: read(request, ledger.evidence_links, claim))
+    return await model_listing(request, page, LIST_ENDPOINTS["/claims/evidence"], {"claim": claim})
 
 
 @router.get("/claims/{claim_id}", summary="One claim: its sentence, document, grade and the evidence it was "
@@ -160,7 +182,7 @@ def _conflict_rows(summary: pd.DataFrame, claims: pd.DataFrame, fmt: Fmt) -> tup
 
 @router.get("/documents", response_model=ListBody, summary="Ingested articles (without their text)")
 async def list_documents(request: Request, page: PageDep) -> Response:
-    return await listing(request, page, lambda: read(request, ledger.documents_frame))
+    return await model_listing(request, page, LIST_ENDPOINTS["/documents"], {})
 
 
 @router.get("/documents/{document_id}", summary="One article: its repaired text (claim offsets point into it) and "
