@@ -1,76 +1,152 @@
 """Dashboard first load on loopback: real headless Chromium (Debian /usr/bin/chromium, via Playwright)
-against a real uvicorn serving the shipped evidence base. Each run is a fresh browser context (empty
-cache). Reported per page: the navigation timing's loadEventEnd, and the time until the page has drawn
-its data (``document.body.dataset.ready``). The claims ledger shows the two fake test articles
-(tests/api/fixtures/claims), ingested for the run. Target: first load of every page under 2 s.
+against real servers on loopback serving the shipped evidence base, each started as ``orechain serve``
+does. Target: first load of every page drawn in under 2 s.
 
-    .venv/bin/python benchmarks/bench_api_dashboard.py [--runs 10]
+Two servers run side by side in one run and the pages alternate between them, so both see the same load:
+- **served**: the dashboard as shipped (static and vendored files gzip-compressed, caching headers);
+- **peer**: the same app with its static and vendored files served by plain Starlette ``StaticFiles``
+  (no compression, no Cache-Control), as the dashboard was served before.
+Each first load is a fresh browser context (empty cache). Reported per page and server: the navigation
+timing's loadEventEnd, the time until the page has drawn its data (``document.body.dataset.ready``), and the
+bytes that crossed the wire (navigation and resource ``transferSize``). A **repeat** load (the same context,
+the page opened again, as when a reader moves between pages) shows what the caching headers save. The
+claims ledger shows the two fake test articles (tests/api/fixtures/claims), ingested for the run.
+
+    .venv/bin/python benchmarks/bench_api_dashboard.py [--runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-from bench_api import SERVER, start
+from typing import Any
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PAGES = ["/map", "/sankey", "/claims", "/deals/ussm-fwo-2025", "/deals", "/sources"]
 CLAIMS = Path(__file__).parents[1] / "tests" / "api" / "fixtures" / "claims"
 
+# ``orechain serve --db DB --port P``; the peer swaps the dashboard's file mounts for plain StaticFiles first
+SERVED = "import sys; from orechain.interfaces.cli import main; sys.argv[0] = 'orechain'; main()"
+PEER = """
+import sys
+import uvicorn
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount
+from orechain.interfaces.api import create_app
+from orechain.interfaces.api.serving import prepare
+from orechain.interfaces.web import Assets
+app = create_app(sys.argv[3])  # argv: -c serve --db DB --port P
+for route in app.routes:
+    if isinstance(route, Mount) and isinstance(route.app, Assets):
+        route.app = StaticFiles(directory=route.app.directory)
+prepare(app)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[5]), log_level="warning")
+"""
+
+TRANSFER = """() => [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
+    .reduce((n, e) => n + e.transferSize, 0)"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(code: str, db: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", code, "serve", "--db", str(db), "--port", str(port)],
+                            stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/api/v1/health", timeout=2):
+                return proc, base
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise SystemExit("server did not start") from None
+            time.sleep(0.1)
+
+
+def _load(page: Any, url: str) -> tuple[float, float, float]:
+    """(loadEventEnd ms, drawn ms, bytes transferred) of one navigation."""
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.ready !== undefined", timeout=30000)
+    ready = (time.perf_counter() - t0) * 1000
+    if page.evaluate("document.body.dataset.ready") != "1":
+        raise SystemExit(f"{url} did not load its data")
+    load = float(page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd"))
+    return load, ready, float(page.evaluate(TRANSFER))
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
+    from orechain.claims.ingest import ingest_paths
     from orechain.evidence.shipped import load_into
     from orechain.evidence.store import Store
 
-    results: dict[str, tuple[list[float], list[float]]] = {p: ([], []) for p in PAGES}
+    kinds = ["served", "peer", "served, repeat"]
+    results: dict[tuple[str, str], list[tuple[float, float, float]]] = {(k, p): [] for k in kinds for p in PAGES}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         with Store.open(db) as store:
             load_into(store)
-            from orechain.claims.ingest import ingest_paths
-
             list(ingest_paths(store, [CLAIMS]))
-        proc, base = start([SERVER, str(db), "2048", "256"])
+        servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
         try:
+            servers["served"] = _start(SERVED, db)
+            servers["peer"] = _start(PEER, db)
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
-                for _ in range(args.runs):
+                for run in range(args.runs):
                     for path in PAGES:
-                        ctx = browser.new_context(viewport={"width": 1366, "height": 768})
-                        page = ctx.new_page()
-                        t0 = time.perf_counter()
-                        page.goto(base + path)
-                        page.wait_for_function("document.body.dataset.ready !== undefined", timeout=30000)
-                        ready = (time.perf_counter() - t0) * 1000
-                        if page.evaluate("document.body.dataset.ready") != "1":
-                            raise SystemExit(f"{path} did not load its data")
-                        load = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
-                        results[path][0].append(float(load))
-                        results[path][1].append(ready)
-                        ctx.close()
+                        order = ["served", "peer"] if run % 2 == 0 else ["peer", "served"]
+                        for kind in order:
+                            ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+                            page = ctx.new_page()
+                            results[(kind, path)].append(_load(page, servers[kind][1] + path))
+                            if kind == "served":
+                                results[("served, repeat", path)].append(_load(page, servers[kind][1] + path))
+                            ctx.close()
                 browser.close()
         finally:
-            proc.terminate()
-            proc.wait(10)
-    print(f"first load, fresh browser context each time, {args.runs} runs per page (Chromium headless, loopback)")
-    print(f"{'page':24} {'load median':>12} {'load max':>9} {'drawn median':>13} {'drawn max':>10}")
-    for path, (load, ready) in results.items():
-        print(f"{path:24} {statistics.median(load):10.0f}ms {max(load):7.0f}ms {statistics.median(ready):11.0f}ms "
-              f"{max(ready):8.0f}ms")
-    worst, where = max((max(ready), path) for path, (_, ready) in results.items())
-    print(f"target: every page drawn in under 2 s: {'meets' if worst < 2000 else 'MISSES'} "
+            for proc, _ in servers.values():
+                proc.terminate()
+                proc.wait(10)
+    load_after = os.getloadavg()
+    print(f"first load, fresh browser context each time, {args.runs} runs per page and server (Chromium headless, "
+          f"loopback); load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print(f"{'page':22} {'server':15} {'load median':>11} {'drawn median':>12} {'drawn max':>9} {'bytes':>9}")
+    for path in PAGES:
+        for kind in kinds:
+            rows = results[(kind, path)]
+            load, ready, size = ([r[i] for r in rows] for i in range(3))
+            print(f"{path:22} {kind:15} {statistics.median(load):9.0f}ms {statistics.median(ready):10.0f}ms "
+                  f"{max(ready):7.0f}ms {statistics.median(size) / 1024:7.0f}kB")
+    for path in PAGES:
+        s = statistics.median(r[1] for r in results[("served", path)])
+        p = statistics.median(r[1] for r in results[("peer", path)])
+        rep = statistics.median(r[1] for r in results[("served, repeat", path)])
+        print(f"{path:22} drawn, served/peer: {s / p:.2f}; repeat/first: {rep / s:.2f}")
+    worst, where = max((max(r[1] for r in results[("served", p)]), p) for p in PAGES)
+    print(f"target: every page drawn in under 2 s on first load: {'meets' if worst < 2000 else 'MISSES'} "
           f"(worst {worst:.0f} ms, {where})")
 
 

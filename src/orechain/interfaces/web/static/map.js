@@ -43,7 +43,9 @@
   }
 
   async function loadFacilities() {
-    const rows = await OC.fetchAll("/api/v1/facilities?" + params().toString());
+    const p = params();
+    const unfiltered = [...p.keys()].every(k => k === "limit");  // every facility: the list init() already read
+    const rows = unfiltered ? state.all : await OC.fetchAll("/api/v1/facilities?" + p.toString());
     state.shown = rows;
     draw();
     renderTable();
