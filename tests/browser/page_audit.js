@@ -10,7 +10,8 @@
    Prose is not a figure: headings, table headers and captions, form controls, .legend-note paragraphs, <code>
    ids, alerts, and elements marked [data-prose] (each must say in its text what its numbers are) are skipped.
 
-   Charts: every .chart and [role=img] has a non-empty aria-label and aria-details naming the element that lists
+   Charts: every .chart and [role=img] has a written aria-label (not ECharts' generated "This is a chart..."
+   description) and aria-details naming the element that lists
    the same figures, which must exist and pass the provenance check like any other.
 
    Labels: every visible input, select and textarea has a label (<label for>, a wrapping <label>, aria-label or
@@ -76,6 +77,8 @@
     for (const c of document.querySelectorAll("main .chart, main [role=img]")) {
       const label = (c.getAttribute("aria-label") || "").trim();
       if (!label) bad.push(`${describe(c)}: no aria-label`);
+      // ECharts' aria, unless given a description, writes a generated one over the label ("This is a chart...")
+      else if (/^This is a chart|\bNaN\b|undefined/.test(label)) bad.push(`${describe(c)}: generated aria-label "${label.slice(0, 60)}"`);
       if (c.getAttribute("role") !== "img") bad.push(`${describe(c)}: no role="img"`);
       const ref = c.getAttribute("aria-details");
       const alt = ref && document.getElementById(ref);

@@ -171,6 +171,7 @@ BAD_PAGE = """
 <p><a href="/facilities/fac-pak-mine">Mine 3</a></p>
 <div class="chart" role="img" aria-label="a chart"></div>
 <div class="chart" aria-details="no-such-table"></div>
+<div class="chart" role="img" aria-label="This is a chart. The data is NaN" aria-details="inputs"></div>
 <label>Year <select id="labelled"><option>1</option></select></label>
 <select id="unlabelled"><option>2</option></select>
 <button type="button"></button>
@@ -186,7 +187,8 @@ def test_the_checker_finds_what_is_wrong(page: Any, server: str) -> None:
     assert [u.split(":")[0] for u in found["unsourced"]] == ["td in #main", "dd in #main", "p in #main",
                                                              "p in #main"]
     assert [u.split(": ", 1)[1] for u in found["unsourced"]] == ['"1,200 t"', '"29, 66"', '"7%"', '"Mine 3"']
-    assert len(found["charts"]) == 4  # no aria-details; no aria-label, no role, aria-details naming nothing
+    assert len(found["charts"]) == 5  # no aria-details; no aria-label, no role, aria-details naming nothing; generated
+    assert sum("generated aria-label" in c for c in found["charts"]) == 1
     assert sum("no aria-label" in c for c in found["charts"]) == 1
     assert sum("aria-details" in c for c in found["charts"]) == 2
     assert len(found["labels"]) == 2 and "unlabelled" in found["labels"][0] and "button" in found["labels"][1]

@@ -89,7 +89,7 @@
     });
     state.chart.setOption({
       animation: false,
-      aria: { enabled: true },
+      aria: { enabled: true, label: { description: state.label } },
       legend: { data: stages, bottom: 4, textStyle: { fontSize: 13 } },
       tooltip: { trigger: "item", formatter: p => p.data && p.data.id ? `${p.data.name}<br>${p.seriesName}, ${p.data.status || "status unknown"}` : "" },
       geo: { map: "world", roam: true, emphasis: { disabled: true }, itemStyle: { areaColor: "#eef1f4", borderColor: "#b8c0c8" },
@@ -170,6 +170,7 @@
   }
 
   async function init() {
+    state.label = $("map").getAttribute("aria-label");  // ECharts' aria writes its description over it
     state.chart = echarts.init($("map"), null, { renderer: "canvas" });
     window.addEventListener("resize", () => state.chart.resize());
     try {

@@ -49,7 +49,7 @@
         : h("p", { class: "muted" }, "No observation recorded for this facility."),
     );
     const pts = d.history.map(x => ({ date: OC.time(x.date), tip: `${x.date}: ${x.status}` })).filter(p => p.date !== null);
-    OC.timeline(tl, pts, [], "status history");
+    OC.timeline(tl, pts, [], tl.getAttribute("aria-label"));
   }
 
   async function deal() {
@@ -77,7 +77,7 @@
     const pts = [];
     d.phases.forEach((p, i) => p.milestones.forEach(m => { const t = OC.time(m.date); if (t !== null) pts.push({ date: t, row: i, tip: `${m.date}: ${m.description}` }); }));
     if (x.signed && OC.time(x.signed) !== null) pts.push({ date: OC.time(x.signed), tip: `${x.signed}: signed` });
-    OC.timeline(tl, pts, spans, "deal phases");
+    OC.timeline(tl, pts, spans, tl.getAttribute("aria-label"));
   }
 
   async function source() {

@@ -8,7 +8,7 @@
                    "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a", "#b15928", "#33a02c", "#ff7f00", "#8dd3c7"];
   const UNTRACED = "#9ca3af";
   const colourOf = new Map();
-  let chart = null;
+  let chart = null, ariaLabel = "";
 
   function colour(country) {
     if (country === "?") return UNTRACED;
@@ -40,7 +40,7 @@
     if (!links.length) d.stage_shares.filter(s => s.controlled > 0).forEach(s => node(s.stage, s.country, s.controlled));
     chart.setOption({
       animation: false,
-      aria: { enabled: true },
+      aria: { enabled: true, label: { description: ariaLabel } },
       tooltip: { trigger: "item", formatter: p => p.dataType === "edge"
         ? `${p.data.source} → ${p.data.target}: ${pct(p.data.share)} of the supply<br>(sources: the table of flows below)`
         : `${p.name}${p.value !== undefined ? ": " + OC.fmt(Math.round(p.value * 10) / 10) + "%" : ""}` },
@@ -121,6 +121,7 @@
   }
 
   async function init() {
+    ariaLabel = $("sankey").getAttribute("aria-label");  // ECharts' aria writes its description over it
     chart = echarts.init($("sankey"), null, { renderer: "canvas" });
     window.addEventListener("resize", () => chart.resize());
     const [commodities, countries] = await Promise.all([OC.fetchAll("/api/v1/commodities?limit=1000"),
