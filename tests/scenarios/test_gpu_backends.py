@@ -27,8 +27,8 @@ from typer.testing import CliRunner
 from orechain.evidence.store import Store
 from orechain.interfaces.cli import app
 from orechain.scenarios.backends import Backend, BackendUnavailable, array_module, execute
-from orechain.scenarios.backends.device import device_evaluator
-from orechain.scenarios.engine import Metrics, compile_model, draw, evaluate
+from orechain.scenarios.backends.device import device_evaluator, fold, layouts_of, merge_folded
+from orechain.scenarios.engine import Aggregate, Metrics, compile_model, draw, evaluate
 from orechain.scenarios.evidence import facility_table
 from orechain.scenarios.results import Result, simulate
 from orechain.scenarios.sampling import block_generator
@@ -144,6 +144,39 @@ def test_kernel_matches_numpy_on_the_small_scenario(gpu: str, small_text: str) -
     m = compile_model(parse_scenario(small_text, "small.yaml"))
     d = draw(m, block_generator(3, 0), 5000)
     _assert_metrics_close(evaluate(m, d.copy(), np), device_evaluator(m, gpu)(d), f"{gpu} small")
+
+
+def _to_device(met: Metrics, xp: Any) -> Metrics:
+    def move(a: Any) -> Any:
+        return None if a is None else [xp.asarray(x) for x in a] if isinstance(a, list) else xp.asarray(a)
+
+    return Metrics(*(move(getattr(met, f)) for f in Metrics.__dataclass_fields__))
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_device_fold_equals_aggregate_add(gpu: str, name: str, builtins: dict[str, Scenario]) -> None:
+    """The same per-scenario values folded on the device and by :meth:`Aggregate.add` on the host give the same
+    counts and per-bin extremes exactly (so the same quantiles), and the same sums to rounding."""
+    m = compile_model(builtins[name])
+    xp = array_module(gpu)[0]
+    met = evaluate(m, draw(m, block_generator(13, 0), 6000), np)
+    ref = Aggregate.empty(m)
+    ref.add(0, m, met)
+    got = Aggregate.empty(m)
+    out = fold(m, _to_device(met, xp), layouts_of(m), xp)
+    host = {k: tuple(None if a is None else np.asarray(array_module(gpu)[1](a)) for a in v)
+            if isinstance(v, tuple) else np.asarray(array_module(gpu)[1](v)) for k, v in out.items()}
+    assert not bool(host["bad"])
+    merge_folded(got, 0, m, 6000, host)
+    for key, h in ref.hists.items():
+        assert np.array_equal(h.counts, got.hists[key].counts), key
+        assert np.array_equal(h.bmin, got.hists[key].bmin), key
+        assert np.array_equal(h.bmax, got.hists[key].bmax), key
+        np.testing.assert_allclose(got.mean(key), ref.mean(key), rtol=RTOL, atol=0)
+    assert np.array_equal(ref.project_hist.counts, got.project_hist.counts)
+    for field in ("producing", "reach", "impact_counts", "sourced_counts", "bench_counts"):
+        assert np.array_equal(getattr(ref, field), getattr(got, field)), field
+    np.testing.assert_allclose(got.mean("capacity"), ref.mean("capacity"), rtol=RTOL, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", BUILTINS)

@@ -29,7 +29,7 @@ import numpy as np
 from orechain.scenarios.engine import Aggregate, Draws, Hist, Metrics, Model, draw, evaluate, run_block, tune_allocator
 from orechain.scenarios.sampling import block_generator
 
-__all__ = ["Evaluator", "HistLayout", "device_evaluator", "execute_device", "fold", "merge_folded"]
+__all__ = ["Evaluator", "HistLayout", "device_evaluator", "execute_device", "fold", "layouts_of", "merge_folded"]
 
 Evaluator = Callable[[Draws], Metrics]
 Progress = Callable[[int], None]
@@ -114,11 +114,20 @@ def _bincount(xp: Any, x: Any, size: int) -> Any:
     return xp.bincount(x, length=size) if _is_jax(xp) else xp.bincount(x, minlength=size)
 
 
-def _scatter(xp: Any, kind: str, target: Any, idx: Any, vals: Any) -> Any:
+def _extremes(xp: Any, flat: Any, vals: Any, counts: Any, size: int) -> tuple[Any, Any]:
+    """Smallest and largest value in each bin (``inf``/``-inf`` for an empty bin), as ``np.minimum.at`` and
+    ``np.maximum.at`` compute them. JAX: a scatter-min/max. CuPy: sort by bin then value (``lexsort``) and read
+    each bin's first and last value (exact; ``cupy.minimum.at`` gave other values for float64 on CuPy 14.2 on
+    the H100, see docs/scenarios.md, "Backends")."""
     if _is_jax(xp):
-        return target.at[idx].min(vals) if kind == "min" else target.at[idx].max(vals)
-    (xp.minimum if kind == "min" else xp.maximum).at(target, idx, vals)  # CuPy: in place, like numpy's
-    return target
+        return (xp.full(size, np.inf).at[flat].min(vals), xp.full(size, -np.inf).at[flat].max(vals))
+    ordered = vals[xp.lexsort(xp.stack([vals, flat.astype(np.float64)]))]  # by bin, then by value
+    last = xp.cumsum(counts) - 1
+    first = last - counts + 1
+    top = len(ordered) - 1
+    bmin = xp.where(counts > 0, ordered[xp.clip(first, 0, top)], np.inf)
+    bmax = xp.where(counts > 0, ordered[xp.clip(last, 0, top)], -np.inf)
+    return bmin, bmax
 
 
 def _fold_hist(xp: Any, lay: HistLayout, v: Any) -> tuple[Any, Any, Any, Any]:
@@ -132,9 +141,7 @@ def _fold_hist(xp: Any, lay: HistLayout, v: Any) -> tuple[Any, Any, Any, Any]:
     counts = _bincount(xp, flat, lay.size)
     if not lay.extremes:
         return counts, None, None, bad
-    vals = v.ravel()
-    bmin = _scatter(xp, "min", xp.full(lay.size, np.inf), flat, vals)
-    bmax = _scatter(xp, "max", xp.full(lay.size, -np.inf), flat, vals)
+    bmin, bmax = _extremes(xp, flat, v.ravel(), counts, lay.size)
     return counts, bmin, bmax, bad
 
 
