@@ -207,3 +207,49 @@ def test_page_links_are_starlettes(query: bytes, host: bytes | None) -> None:
         params.update(offset=str(offset), limit=str(limit))
         want = str(Request(scope).url.include_query_params(**params))
         assert _page_url(Request(scope), offset, limit) == want
+
+
+@pytest.mark.slow
+def test_serve_with_two_workers_sees_an_import_in_every_worker(tmp_path: Path, loaded_db: Path | str,
+                                                              backend: str) -> None:
+    """``orechain serve --workers 2``: after an import by a third process, no answer from either worker is stale."""
+    import shutil
+    import socket
+    import time
+    import urllib.request
+
+    if backend != "sqlite":
+        pytest.skip("the PostgreSQL variant of this is test_writes_by_other_processes_are_seen_by_the_next_read")
+    db = tmp_path / "served.db"
+    shutil.copy(loaded_db, db)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    exe = str(Path(sys.executable).parent / "orechain")
+    proc = subprocess.Popen([exe, "serve", "--workers", "2", "--port", str(port), "--db", str(db)],
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}{V1}"
+
+    def total(path: str) -> int:
+        with urllib.request.urlopen(base + path, timeout=30) as r:
+            return int(json.loads(r.read())["meta"]["total"])
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                total("/sources")
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        path = "/observations?commodity=antimony&limit=1"
+        before = {total(path) for _ in range(40)}  # both workers answer, each from its own read model
+        assert len(before) == 1
+        subprocess.run([exe, "data", "import", "usgs-mcs", str(FIX / "usgs-mcs" / "mcs2099-antim_world.csv"),
+                        "--db", str(db)], check=True, capture_output=True)
+        after = {total(path) for _ in range(40)}
+        assert len(after) == 1 and after.pop() > before.pop()
+    finally:
+        proc.terminate()
+        proc.wait(30)
