@@ -311,9 +311,11 @@ def test_peer_db_filters_in_numpy_give_the_same_rows(tmp_path: Path, monkeypatch
     from orechain.analytics import geopolrisk_peerdb
 
     lib = _fake_peer_lib(tmp_path)
-    in_sql = geopolrisk_peerdb.read_peer_db(lib, ["Rare earth"], [2023], [842])
+    asked = (["Rare earth", "Copper"], [2023, 2022], [842, 250, 276])  # text ranges '250'-'842', '2022'-'2023'
+    in_sql = geopolrisk_peerdb.read_peer_db(lib, *asked)
+    assert len(in_sql.inputs.trade_year) == 7  # all but the gold row
     monkeypatch.setattr(geopolrisk_peerdb, "_IN_SQL", 0)
-    in_numpy = geopolrisk_peerdb.read_peer_db(lib, ["Rare earth"], [2023], [842])
+    in_numpy = geopolrisk_peerdb.read_peer_db(lib, *asked)
     for f in ("trade_material", "trade_year", "trade_importer", "trade_exporter", "trade_qty", "trade_value"):
         np.testing.assert_array_equal(getattr(in_sql.inputs, f), getattr(in_numpy.inputs, f))
 

@@ -237,18 +237,24 @@ def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | Non
     pairs = sorted((c, mi) for mi, codes in enumerate(hs.values()) for c in codes)
     codes = np.array([c for c, _ in pairs], dtype=np.int64)
     distinct = sorted(set(codes.tolist()))
+    # Each filter is a range test (two comparisons, which reject most rows cheaply) before the exact IN test
+    # (a lookup per row); the year first, as it is the first field of a row and the most selective. Every value
+    # of an IN list lies within the list's own range (as text for the text fields), so the range never rejects
+    # a row the IN test would keep.
     conds = ["1"]
-    if len(distinct) <= _IN_SQL:
-        conds.append(f"k IN ({','.join(map(str, distinct))})")
     if years is not None and len(years) <= _IN_SQL:
-        conds.append(f"t IN ({','.join(repr(str(int(y))) for y in years)})")
+        texts = sorted(str(int(y)) for y in years)
+        conds.append(f"t BETWEEN '{texts[0]}' AND '{texts[-1]}' AND t IN ({','.join(map(repr, texts))})")
+    if len(distinct) <= _IN_SQL:
+        conds.append(f"k BETWEEN {distinct[0]} AND {distinct[-1]} AND k IN ({','.join(map(str, distinct))})")
     if importers is not None and len(importers) <= _IN_SQL:
-        conds.append(f"j IN ({','.join(repr(str(int(c))) for c in importers)})")
+        texts = sorted(str(int(c)) for c in importers)
+        conds.append(f"j BETWEEN '{texts[0]}' AND '{texts[-1]}' AND j IN ({','.join(map(repr, texts))})")
     where = " AND ".join(conds)
     # Filtered by HS code, the fetch flags bad rows itself (the test costs per row fetched). Unfiltered (the
     # whole table), a second thread runs the test as its own query while this one fetches: the test is SQLite
     # work that runs without the GIL, and the fetch is Python work that holds it.
-    apart = len(conds) == 1 or len(distinct) > _IN_SQL
+    apart = len(distinct) > _IN_SQL
     check = f"SELECT rowid, t, i, j, v, q FROM baci_trade WHERE {where} AND ({_BAD}) LIMIT 10"
     sql = ("SELECT IFNULL(CAST(t AS INTEGER) * 1000000 + CAST(i AS INTEGER) * 1000 + CAST(j AS INTEGER), -1), k, "
            f"IFNULL(CAST(v AS REAL), 0), IFNULL(CAST(q AS REAL), 0), (v IS NULL OR v IN {_NULLS}) "
