@@ -23,6 +23,7 @@ The load average before and after is printed: on a shared machine it decides the
 Target: p99 < 50 ms with 50 clients.
 
     .venv/bin/python benchmarks/bench_api.py [--seconds 10] [--connections 50] [--threads 1] [--workers 2]
+    .venv/bin/python benchmarks/bench_api.py --in-process    # the app called directly, no server, no wrk
 """
 
 from __future__ import annotations
@@ -198,13 +199,97 @@ def run_wrk(base: str, seconds: int, connections: int, threads: int, lua: Path) 
     return res
 
 
+def new_path(i: int) -> str:
+    """The ``i``-th request of NEW_LUA (the same endpoints and values), for the in-process timing."""
+    k, limit, offset = i % 6, 1 + (i * 7919) % 200, (i * 104729) % 50
+    if k == 0:
+        lon, lat = -170 + (i * 37) % 300, -80 + (i * 53) % 120
+        p = f"/api/v1/facilities?bbox={lon},{lat},{lon + 40},{lat + 40}"
+    elif k == 1:
+        p = f"/api/v1/observations?year={2015 + i % 11}&limit={limit}&offset={offset}"
+    elif k == 2:
+        p = f"/api/v1/observations?commodity=rare-earths&limit={limit}&offset={offset}"
+    elif k == 3:
+        stage = ("mining", "beneficiation", "separation", "metal", "magnet")[i % 5]
+        p = f"/api/v1/facilities?stage={stage}&limit={limit}"
+    elif k == 4:
+        p = f"/api/v1/sources?limit={limit}&offset={offset}"
+    else:
+        p = f"/api/v1/organisations?limit={limit}&offset={offset}"
+    return f"{p}&n={i}"
+
+
+def in_process(db: Path, runs: int = 200, new: int = 3000) -> None:
+    """Time the ASGI app called directly (no server, no load generator): each of the 12 paths with the response
+    cache off (median of ``runs``), and ``new`` never-seen list requests as served (mean)."""
+    import asyncio
+    import statistics
+
+    from orechain.interfaces.api import create_app
+
+    async def call(app: object, url: str) -> None:
+        path, _, qs = url.partition("?")
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+                 "path": path, "raw_path": path.encode(), "query_string": qs.encode(), "root_path": "",
+                 "headers": [(b"host", b"127.0.0.1:8000"), (b"accept", b"application/json")],
+                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8000)}
+        await app(scope, receive, send)  # type: ignore[operator]
+        if sent[0]["status"] != 200:
+            raise SystemExit(f"{url} answered {sent[0]['status']}")
+
+    async def timed() -> None:
+        off = create_app(db, cache_entries=0)
+        total = 0.0
+        for p in PATHS:
+            for _ in range(5):
+                await call(off, p)
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                await call(off, p)
+                times.append(time.perf_counter() - t0)
+            med = statistics.median(times) * 1e3
+            total += med
+            print(f"  {p:58} {med:8.3f} ms")
+        print(f"  {'sum of the medians (response cache off)':58} {total:8.3f} ms")
+        served = create_app(db)
+        for i in range(1, 50):
+            await call(served, new_path(i))
+        t0 = time.perf_counter()
+        for i in range(1000, 1000 + new):
+            await call(served, new_path(i))
+        print(f"  {'never-seen list request, as served (mean of ' + str(new) + ')':58} "
+              f"{(time.perf_counter() - t0) / new * 1e3:8.3f} ms")
+
+    print(f"in-process, load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}:")
+    asyncio.run(timed())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     ap.add_argument("--workers", type=int, default=1, help="also run 'new params' against this many processes")
+    ap.add_argument("--in-process", action="store_true", help="only time the ASGI app called directly (no wrk)")
     args = ap.parse_args()
+    if args.in_process:
+        from orechain.evidence.shipped import load_into as load
+        from orechain.evidence.store import Store as Db
+
+        with tempfile.TemporaryDirectory() as tmp:
+            with Db.open(Path(tmp) / "bench.db") as store:
+                load(store)
+            in_process(Path(tmp) / "bench.db")
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     from orechain.evidence.shipped import load_into
