@@ -5,7 +5,9 @@ does. Target: first load of every page drawn in under 2 s.
 Two servers run side by side in one run and the pages alternate between them, so both see the same load:
 - **served**: the dashboard as shipped (static and vendored files gzip-compressed, caching headers);
 - **peer**: the same app with its static and vendored files served by plain Starlette ``StaticFiles``
-  (no compression, no Cache-Control), as the dashboard was served before.
+  (no compression, no Cache-Control), as the dashboard was served before; with ``--peer-web DIR`` the peer
+  also draws its pages with the templates and scripts in DIR, a copy of ``src/orechain/interfaces/web`` from an
+  earlier commit (same API, same database), so the whole dashboard before and after is compared.
 Each first load is a fresh browser context (empty cache). Reported per page and server: the navigation
 timing's loadEventEnd, the time until the page has drawn its data (``document.body.dataset.ready``), and the
 bytes that crossed the wire (navigation and resource ``transferSize``). A **repeat** load (the same context,
@@ -13,6 +15,9 @@ the page opened again, as when a reader moves between pages) shows what the cach
 claims ledger shows the two fake test articles (tests/api/fixtures/claims), ingested for the run.
 
     .venv/bin/python benchmarks/bench_api_dashboard.py [--runs 5]
+    # the dashboard as it was before the issue-6 audit, side by side:
+    mkdir -p /tmp/web-before && git archive 97e46de src/orechain/interfaces/web | tar -x -C /tmp/web-before
+    .venv/bin/python benchmarks/bench_api_dashboard.py --peer-web /tmp/web-before/src/orechain/interfaces/web
 """
 
 from __future__ import annotations
@@ -38,16 +43,22 @@ CLAIMS = Path(__file__).parents[1] / "tests" / "api" / "fixtures" / "claims"
 SERVED = "import sys; from orechain.interfaces.cli import main; sys.argv[0] = 'orechain'; main()"
 PEER = """
 import sys
+from pathlib import Path
 import uvicorn
 from fastapi.staticfiles import StaticFiles
+from jinja2 import FileSystemLoader
 from starlette.routing import Mount
+import orechain.interfaces.web as web
 from orechain.interfaces.api import create_app
 from orechain.interfaces.api.serving import prepare
-from orechain.interfaces.web import Assets
-app = create_app(sys.argv[3])  # argv: -c serve --db DB --port P
+app = create_app(sys.argv[3])  # argv: -c serve --db DB --port P [WEB]
+old = Path(sys.argv[6]) if len(sys.argv) > 6 else None
+if old is not None:
+    web._env.loader = FileSystemLoader(old / "templates")
 for route in app.routes:
-    if isinstance(route, Mount) and isinstance(route.app, Assets):
-        route.app = StaticFiles(directory=route.app.directory)
+    if isinstance(route, Mount) and isinstance(route.app, web.Assets):
+        static = old / "static" if old is not None and route.path == "/static" else route.app.directory
+        route.app = StaticFiles(directory=static)
 prepare(app)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[5]), log_level="warning")
 """
@@ -62,9 +73,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(code: str, db: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start(code: str, db: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", code, "serve", "--db", str(db), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-c", code, "serve", "--db", str(db), "--port", str(port), *extra],
                             stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -94,7 +105,10 @@ def _load(page: Any, url: str) -> tuple[float, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--peer-web", type=Path, help="templates and static/ of an earlier dashboard for the peer")
     args = ap.parse_args()
+    if args.peer_web is not None and not (args.peer_web / "templates" / "map.html").exists():
+        raise SystemExit(f"--peer-web {args.peer_web}: no templates/map.html there")
     from playwright.sync_api import sync_playwright
 
     from orechain.claims.ingest import ingest_paths
@@ -112,7 +126,7 @@ def main() -> None:
         servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
         try:
             servers["served"] = _start(SERVED, db)
-            servers["peer"] = _start(PEER, db)
+            servers["peer"] = _start(PEER, db, *([str(args.peer_web.resolve())] if args.peer_web else []))
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
                 for run in range(args.runs):
@@ -131,8 +145,9 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(10)
     load_after = os.getloadavg()
+    peer = f"plain StaticFiles, pages from {args.peer_web}" if args.peer_web else "plain StaticFiles, same pages"
     print(f"first load, fresh browser context each time, {args.runs} runs per page and server (Chromium headless, "
-          f"loopback); load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+          f"loopback); peer: {peer}; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
     print(f"{'page':22} {'server':15} {'load median':>11} {'drawn median':>12} {'drawn max':>9} {'bytes':>9}")
     for path in PAGES:
         for kind in kinds:

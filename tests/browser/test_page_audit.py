@@ -220,3 +220,18 @@ def test_keyboard_selects_a_map_marker_from_the_facility_table(page: Any, server
     page.wait_for_function(f"document.getElementById('details-name')?.textContent === {no_coords!r}")
     assert page.locator("body").get_attribute("data-selected-marker") == ""
     assert_local_only(page, server)
+
+
+def test_map_draws_no_stripe_across_the_antimeridian(page: Any, server: str) -> None:
+    """Readable map: the atlas rings that cross 180° (eastern Russia, Fiji) are unwrapped, not drawn as a stripe
+    from +180 to -180 across the whole map."""
+    _open(page, "/map")
+    crossing = page.evaluate("""() => echarts.getMap('world').geoJSON.features.filter(f => {
+        const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+        return polys.flat().some(r => r.some(p => p[0] > 170) && r.some(p => p[0] < -170)); })
+        .map(f => f.properties.name)""")
+    assert crossing == []
+    unwrapped = page.evaluate("""() => echarts.getMap('world').geoJSON.features.filter(f => {
+        const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+        return polys.flat().some(r => r.some(p => p[0] > 180)); }).map(f => f.properties.name).sort()""")
+    assert "Russia" in unwrapped

@@ -19,6 +19,17 @@
     return [ring.reduce((a, p) => a + p[0], 0) / ring.length, ring.reduce((a, p) => a + p[1], 0) / ring.length];
   }
 
+  /* Rings that cross the 180th meridian (eastern Russia, Fiji) jump from +180 to -180 and draw a stripe across
+     the whole map: their western points are moved east of +180 instead. */
+  function unwrapAntimeridian(world) {
+    for (const f of world.features) {
+      const polys = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.type === "MultiPolygon" ? f.geometry.coordinates : [];
+      for (const ring of polys.flat()) {
+        if (ring.some(p => p[0] > 170) && ring.some(p => p[0] < -170)) for (const p of ring) if (p[0] < 0) p[0] += 360;
+      }
+    }
+  }
+
   async function loadCorridor() {
     const p = new URLSearchParams([["party_country", $("f-from").value], ["party_country", $("f-to").value], ["limit", "1000"]]);
     state.deals = $("f-from").value === $("f-to").value ? [] : await OC.fetchAll("/api/v1/deals?" + p.toString());
@@ -181,6 +192,7 @@
       for (const c of countryRows) state.numeric[c.code] = c.numeric;
       const world = topojson.feature(topo, topo.objects.countries);
       world.features = world.features.filter(f => f.properties.name !== "Antarctica");  // keeps the map readable
+      unwrapAntimeridian(world);
       echarts.registerMap("world", world);
       state.world = world;
       state.all = all; state.links = links;
