@@ -157,7 +157,7 @@ def test_the_token_control_lets_the_dashboard_read_a_protected_server(browser: A
         page.goto("/scenarios")
         page.wait_for_function("document.body.dataset.ready !== undefined", timeout=20000)
         assert page.evaluate("document.body.dataset.ready") == "error"
-        assert "needs an API token" in page.locator("#s-summary [role=alert]").inner_text()
+        assert "needs an API token" in page.locator("#s-errors").inner_text()
         assert page.locator("#oc-token").get_attribute("open") is not None  # the control opens itself
         assert "enter it under" in page.locator("#oc-token-msg").inner_text()
         # a wrong token is refused, and said so

@@ -147,7 +147,7 @@
       showFieldError(i, (prev ? prev + "; " : "") + p.message);
       if (first === null) first = i;
     }
-    $("s-errors").textContent = general.join("; ");
+    $("s-errors").replaceChildren(...(general.length ? [h("p", { class: "error" }, general.join("; "))] : []));
     if (first !== null) { $("f-" + first).scrollIntoView({ block: "center" }); $("f-" + first).focus(); }
   }
 
@@ -182,7 +182,7 @@
 
   async function run(ev) {
     ev.preventDefault();
-    $("s-errors").textContent = "";
+    $("s-errors").replaceChildren();
     if (!(await syncFromYaml())) { document.body.dataset.run = "error"; return; }
     let bad = null;
     state.fields.forEach((f, i) => {
@@ -223,7 +223,7 @@
       const names = (await OC.api("/api/v1/scenarios/builtin")).data;
       for (const n of names) $("s-builtin").append(h("option", { value: n }, n));
       if (names.includes("pakistan-us")) $("s-builtin").value = "pakistan-us";
-      const reload = () => loadBuiltin().catch(err => OC.showError($("s-summary"), err));
+      const reload = () => loadBuiltin().catch(err => OC.showError($("s-errors"), err));
       $("s-builtin").addEventListener("change", reload);
       $("s-reset").addEventListener("click", () => {
         $("s-n").value = RUN_DEFAULTS.scenarios; $("s-seed").value = RUN_DEFAULTS.seed; reload();
@@ -233,7 +233,7 @@
       $("scenario-form").addEventListener("submit", run);
       await loadBuiltin();
       document.body.dataset.ready = "1";
-    } catch (err) { OC.showError($("s-summary"), err); document.body.dataset.ready = "error"; }
+    } catch (err) { OC.showError($("s-errors"), err); document.body.dataset.ready = "error"; }
   }
   init();
 })();
