@@ -15,7 +15,9 @@
    the same figures, which must exist and pass the provenance check like any other.
 
    Labels: every visible input, select and textarea has a label (<label for>, a wrapping <label>, aria-label or
-   aria-labelledby) with text; every button and link has an accessible name. */
+   aria-labelledby) with text; every button and link has an accessible name.
+
+   Readable: no visible text in <main> is set smaller than 12 px. */
 (() => {
   const SOURCE_PATH = /^\/(sources|documents)\/[^/]+$/;
   const SKIP = "h1, h2, h3, h4, h5, h6, th, caption, label, select, option, textarea, input, button, code, " +
@@ -108,8 +110,19 @@
     return bad;
   }
 
+  function smallText(root) {
+    const bad = new Set();
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || !el || !visible(el) || bad.has(el)) continue;
+      if (parseFloat(getComputedStyle(el).fontSize) < 12) bad.add(el);
+    }
+    return [...bad].map(el => `${describe(el)}: ${getComputedStyle(el).fontSize}`);
+  }
+
   const main = document.querySelector("main");
   const nums = unsourced(main);
-  return { figures: nums.figures, unsourced: nums.bad, charts: charts(), labels: labels(),
+  return { figures: nums.figures, unsourced: nums.bad, charts: charts(), labels: labels(), small: smallText(main),
            scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth };
 })();

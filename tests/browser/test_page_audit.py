@@ -67,8 +67,8 @@ def _open(page: Any, path: str) -> str:
 
 
 def _problems(found: dict[str, Any]) -> dict[str, list[str]]:
-    """What the checker found wrong: figures with no source one hop away, charts, labels."""
-    return {k: found[k] for k in ("unsourced", "charts", "labels") if found[k]}
+    """What the checker found wrong: figures with no source one hop away, charts, labels, text under 12 px."""
+    return {k: found[k] for k in ("unsourced", "charts", "labels", "small") if found[k]}
 
 
 def _audit(page: Any) -> dict[str, Any]:
@@ -175,6 +175,7 @@ BAD_PAGE = """
 <label>Year <select id="labelled"><option>1</option></select></label>
 <select id="unlabelled"><option>2</option></select>
 <button type="button"></button>
+<p style="font-size: 10px">fine print</p>
 <style>main button:focus-visible { outline: none !important; }</style>
 """
 
@@ -192,6 +193,7 @@ def test_the_checker_finds_what_is_wrong(page: Any, server: str) -> None:
     assert sum("no aria-label" in c for c in found["charts"]) == 1
     assert sum("aria-details" in c for c in found["charts"]) == 2
     assert len(found["labels"]) == 2 and "unlabelled" in found["labels"][0] and "button" in found["labels"][1]
+    assert found["small"] == ['p in #main: "fine print": 10px']
     # the focus-ring detector sees the button whose ring was taken away
     n = page.evaluate(FOCUS_LOG)
     page.locator("body").focus()
