@@ -10,6 +10,9 @@
     return h("div", { class: "chart small", role: "img", "aria-label": label, "aria-details": detailsId });
   }
 
+  /* A chart label cut to n characters says it was cut (the list below the chart has the whole name). */
+  function short(text, n) { return text.length > n ? text.slice(0, n - 1) + "…" : text; }
+
   /* Free-text notes come from the record, so they carry the record's source. */
   function notes(text, sourceId, S) { return text ? h("span", {}, text, " ", OC.sourceRef(sourceId, S)) : null; }
 
@@ -72,7 +75,7 @@
           h("div", {}, p.description),
           p.milestones.length ? h("ul", {}, p.milestones.map(m => h("li", {}, h("strong", {}, m.date), " ", m.description, " ", OC.sourceRef(m.source_id, S)))) : null))),
     );
-    const spans = d.phases.map(p => ({ label: `${p.seq}. ${p.name}`.slice(0, 28), start: OC.time(p.start || x.signed), end: OC.time(p.end) || Date.now(),
+    const spans = d.phases.map(p => ({ label: short(`${p.seq}. ${p.name}`, 28), start: OC.time(p.start || x.signed), end: OC.time(p.end) || Date.now(),
                                        tip: `${p.name}: ${p.start || "?"} – ${p.end || "open"}` })).filter(s => s.start !== null);
     const pts = [];
     d.phases.forEach((p, i) => p.milestones.forEach(m => { const t = OC.time(m.date); if (t !== null) pts.push({ date: t, row: i, tip: `${m.date}: ${m.description}` }); }));
