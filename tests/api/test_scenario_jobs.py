@@ -317,3 +317,60 @@ def test_an_edited_value_that_breaks_the_scenario_is_a_422_naming_its_field(ship
     bad = _splice(got["yaml"], fields["projects[4].capacity.min"], "900")  # min above mode (200) and max (600)
     err = assert_error(shipped.post(JOBS, json={"yaml": bad, "scenarios": 500}), 422)
     assert any(str(p["field"]).startswith("projects[4].capacity") for p in err["details"]), err
+
+
+@pytest.mark.slow
+def test_orechain_serve_with_two_worker_processes_answers_every_poll(shipped_db: Path) -> None:
+    """`orechain serve --workers 2`: each poll on a new connection may reach either process (the kernel picks);
+    every one finds the job and its result."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([str(Path(sys.executable).with_name("orechain")), "serve", "--workers", "2",
+                               "--port", str(port), "--db", str(shipped_db)], stderr=subprocess.DEVNULL)
+
+    def call(path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json", "Connection": "close"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    try:
+        end = time.monotonic() + 90
+        while True:
+            try:
+                if call("/api/v1/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < end and server.poll() is None, "orechain serve did not start"
+            time.sleep(0.2)
+        text = call("/api/v1/scenarios/builtin/us-magnets-2030")[1]["yaml"]
+        status, job = call(JOBS, {"yaml": text, "scenarios": 20000, "seed": 21})
+        assert status in (200, 202), job
+        states = []
+        for _ in range(40):  # every poll on a fresh connection
+            code, st = call(f"{JOBS}/{job['id']}")
+            assert code == 200, st
+            states.append(st["state"])
+        while st["state"] in ("queued", "running"):
+            assert time.monotonic() < end + 120
+            time.sleep(0.2)
+            st = call(f"{JOBS}/{job['id']}")[1]
+        assert st["state"] == "done"
+        for _ in range(10):
+            code, res = call(f"{JOBS}/{job['id']}/result")
+            assert code == 200 and res["result"]["scenarios"] == 20000
+    finally:
+        server.terminate()
+        server.wait(30)
