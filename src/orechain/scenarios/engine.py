@@ -53,6 +53,7 @@ __all__ = [
     "compile_model",
     "draw",
     "evaluate",
+    "hist_arrays",
     "node_capacities",
     "run_block",
     "run_blocks",
@@ -570,6 +571,20 @@ def evaluate(m: Model, d: Draws, xp: Any = np) -> Metrics:
 
 
 # -- streaming aggregation -----------------------------------------------------------------------------
+def hist_arrays(m: Model, met: Metrics) -> dict[str, Any]:
+    """The (n, Y) arrays of one block that :class:`Aggregate` keeps a histogram of, by histogram key, in the
+    backend's array type (the GPU backends fold them on the device)."""
+    arrays = {"flow": met.flow, "demand": met.demand, "ratio": met.ratio, "share_free": met.share_free}
+    if met.impact_flow is not None:
+        arrays["impact_flow"] = met.impact_flow
+        arrays["sourced_flow"] = met.sourced_flow
+    if met.bench_max_share is not None and met.bench_stage_share is not None:
+        arrays["bench_max_share"] = met.bench_max_share
+        for i, st in enumerate(m.bench_stages):
+            arrays[f"bench_share_{st}"] = met.bench_stage_share[:, :, i]
+    return arrays
+
+
 @dataclass
 class Hist:
     """Fixed-bin histograms of ``k`` columns at once. The two ends (values equal to ``lo`` or ``hi``, such as 0
@@ -707,16 +722,7 @@ class Aggregate:
         flow = np.asarray(to_numpy(met.flow), dtype=float)
         n, n_y = flow.shape
         self.n += n
-        arrays = {"flow": met.flow, "demand": met.demand, "ratio": met.ratio, "share_free": met.share_free}
-        if met.impact_flow is not None:
-            arrays["impact_flow"] = met.impact_flow
-            arrays["sourced_flow"] = met.sourced_flow
-        if met.bench_max_share is not None:
-            arrays["bench_max_share"] = met.bench_max_share
-            stage_share = np.asarray(to_numpy(met.bench_stage_share), dtype=float)
-            for i, st in enumerate(m.bench_stages):
-                arrays[f"bench_share_{st}"] = stage_share[:, :, i]
-        host = {k: np.asarray(to_numpy(v), dtype=float) for k, v in arrays.items()}
+        host = {k: np.asarray(to_numpy(v), dtype=float) for k, v in hist_arrays(m, met).items()}
         for k, v in host.items():
             self.hists[k].add(v)
         cap_sums = np.zeros((len(m.dynamic), n_y))

@@ -26,7 +26,18 @@ from typing import Any
 
 import numpy as np
 
-from orechain.scenarios.engine import Aggregate, Draws, Hist, Metrics, Model, draw, evaluate, run_block, tune_allocator
+from orechain.scenarios.engine import (
+    Aggregate,
+    Draws,
+    Hist,
+    Metrics,
+    Model,
+    draw,
+    evaluate,
+    hist_arrays,
+    run_block,
+    tune_allocator,
+)
 from orechain.scenarios.sampling import block_generator
 
 __all__ = ["Evaluator", "HistLayout", "device_evaluator", "execute_device", "fold", "layouts_of", "merge_folded"]
@@ -148,19 +159,9 @@ def _fold_hist(xp: Any, lay: HistLayout, v: Any) -> tuple[Any, Any, Any, Any]:
 def fold(m: Model, met: Metrics, layouts: dict[str, HistLayout], xp: Any) -> dict[str, Any]:
     """Everything :meth:`Aggregate.add` keeps of one block, computed on the device (small arrays)."""
     n, n_y = met.flow.shape
-    arrays = {"flow": met.flow, "demand": met.demand, "ratio": met.ratio, "share_free": met.share_free}
-    if met.impact_flow is not None:
-        arrays["impact_flow"] = met.impact_flow
-        arrays["sourced_flow"] = met.sourced_flow
-    if met.bench_max_share is not None:
-        arrays["bench_max_share"] = met.bench_max_share
-        stage_share = met.bench_stage_share
-        assert stage_share is not None
-        for i, st in enumerate(m.bench_stages):
-            arrays[f"bench_share_{st}"] = stage_share[:, :, i]
     out: dict[str, Any] = {}
     bad = []
-    for key, v in arrays.items():
+    for key, v in hist_arrays(m, met).items():
         v = xp.asarray(v, dtype=np.float64)
         counts, bmin, bmax, b = _fold_hist(xp, layouts[key], v)
         out[f"hist:{key}"] = (counts, bmin, bmax)
