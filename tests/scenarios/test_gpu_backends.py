@@ -269,3 +269,13 @@ def test_jax_compiles_once_per_block_length_and_frees_with_the_model(small_text:
     del m
     gc.collect()
     assert key not in _JIT_CACHE
+
+
+def test_value_outside_a_histogram_fails_the_run(gpu: str, small_text: str) -> None:
+    """A value the device finds outside a histogram's range fails the run with the engine's own error (no
+    clipping, no partial result)."""
+    from dataclasses import replace
+
+    m = replace(compile_model(parse_scenario(small_text, "small.yaml")), flow_hi=1.0)  # flows reach ~900
+    with pytest.raises(RuntimeError, match="outside the histogram range"):
+        execute(m, 3_000, 1, gpu, block_size=1_000)
