@@ -6,6 +6,17 @@
   const PRODUCING = new Set(["operating", "commissioning"]);
   const STOPPED = new Set(["suspended", "closed"]);
   const state = { all: [], links: [], chart: null, shown: [], world: null, numeric: {}, deals: [] };
+  const CORRIDOR = ["PAK", "USA"];  // the route shown first
+
+  /* Asked for as soon as this script runs, before ECharts (loaded after it) is parsed; init() awaits them. */
+  const corridorUrl = (from, to) => "/api/v1/deals?" + new URLSearchParams([["party_country", from], ["party_country", to], ["limit", "1000"]]).toString();
+  const early = {
+    atlas: fetch("/vendor/world-atlas-2.0.2-countries-110m.json").then(r => r.json()),
+    facilities: OC.fetchAll("/api/v1/facilities?limit=1000"), links: OC.fetchAll("/api/v1/links?limit=1000"),
+    commodities: OC.fetchAll("/api/v1/commodities?limit=1000"), countries: OC.fetchAll("/api/v1/countries?limit=1000"),
+    deals: OC.fetchAll(corridorUrl(...CORRIDOR)),
+  };
+  for (const p of Object.values(early)) p.catch(() => {});  // errors are reported where they are awaited
 
   /* Where a country sits on the map: the mean of its facilities with coordinates, else the centre of its
      largest polygon in the atlas. */
@@ -31,8 +42,10 @@
   }
 
   async function loadCorridor() {
-    const p = new URLSearchParams([["party_country", $("f-from").value], ["party_country", $("f-to").value], ["limit", "1000"]]);
-    state.deals = $("f-from").value === $("f-to").value ? [] : await OC.fetchAll("/api/v1/deals?" + p.toString());
+    const from = $("f-from").value, to = $("f-to").value;
+    const first = early.deals && from === CORRIDOR[0] && to === CORRIDOR[1] ? early.deals : null;
+    early.deals = null;
+    state.deals = from === to ? [] : await (first || OC.fetchAll(corridorUrl(from, to)));
   }
 
   function symbolFor(status) {
@@ -186,9 +199,7 @@
     window.addEventListener("resize", () => state.chart.resize());
     try {
       const [topo, all, links, commodities, countryRows] = await Promise.all([
-        fetch("/vendor/world-atlas-2.0.2-countries-110m.json").then(r => r.json()),
-        OC.fetchAll("/api/v1/facilities?limit=1000"), OC.fetchAll("/api/v1/links?limit=1000"),
-        OC.fetchAll("/api/v1/commodities?limit=1000"), OC.fetchAll("/api/v1/countries?limit=1000")]);
+        early.atlas, early.facilities, early.links, early.commodities, early.countries]);
       for (const c of countryRows) state.numeric[c.code] = c.numeric;
       const world = topojson.feature(topo, topo.objects.countries);
       world.features = world.features.filter(f => f.properties.name !== "Antarctica");  // keeps the map readable
@@ -202,8 +213,8 @@
       const countries = [...new Set(all.map(f => f.country))].sort();
       fillSelect($("f-country"), countries);
       const codes = countryRows.map(c => c.code).filter(c => c !== "WLD" && c !== "OTH");
-      fillSelect($("f-from"), codes, "PAK");
-      fillSelect($("f-to"), codes, "USA");
+      fillSelect($("f-from"), codes, CORRIDOR[0]);
+      fillSelect($("f-to"), codes, CORRIDOR[1]);
       state.chart.on("click", p => { if (p.data && p.data.id) showDetails(p.data.id); });
       $("filters").addEventListener("change", ev => {
         const corridor = ev.target.id === "f-from" || ev.target.id === "f-to" ? loadCorridor() : Promise.resolve();
@@ -214,5 +225,5 @@
       document.body.dataset.ready = "1";
     } catch (err) { OC.showError($("summary"), err); document.body.dataset.ready = "error"; }
   }
-  init();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
 })();

@@ -9,6 +9,13 @@
   const UNTRACED = "#9ca3af";
   const colourOf = new Map();
   let chart = null, ariaLabel = "";
+  const FIRST = "commodity=rare-earths&consumer=USA";  // what the selectors show first, when the data has it
+
+  /* Asked for as soon as this script runs, before ECharts (loaded after it) is parsed; init() awaits them. */
+  const early = { commodities: OC.fetchAll("/api/v1/commodities?limit=1000"),
+                  countries: OC.fetchAll("/api/v1/countries?limit=1000"),
+                  sankey: OC.api("/api/v1/analytics/sankey?" + FIRST) };
+  for (const p of Object.values(early)) p.catch(() => {});  // errors are reported where they are awaited
 
   function colour(country) {
     if (country === "?") return UNTRACED;
@@ -101,7 +108,9 @@
     const p = params();
     let d;
     try {
-      d = await OC.api("/api/v1/analytics/sankey?" + p.toString());
+      const first = early.sankey && p.toString() === FIRST ? early.sankey : null;
+      early.sankey = null;
+      d = await (first || OC.api("/api/v1/analytics/sankey?" + p.toString()));
     } catch (err) {
       chart.clear();
       $("summary").replaceChildren(h("span", { class: "error", role: "alert" }, "Cannot trace this chain: " + err.message));
@@ -124,8 +133,7 @@
     ariaLabel = $("sankey").getAttribute("aria-label");  // ECharts' aria writes its description over it
     chart = echarts.init($("sankey"), null, { renderer: "canvas" });
     window.addEventListener("resize", () => chart.resize());
-    const [commodities, countries] = await Promise.all([OC.fetchAll("/api/v1/commodities?limit=1000"),
-                                                        OC.fetchAll("/api/v1/countries?limit=1000")]);
+    const [commodities, countries] = await Promise.all([early.commodities, early.countries]);
     for (const c of commodities) $("f-commodity").append(h("option", { value: c.id }, c.name || c.id));
     $("f-commodity").value = commodities.some(c => c.id === "rare-earths") ? "rare-earths" : (commodities[0] || {}).id;
     const now = new Date().getFullYear();
@@ -136,6 +144,7 @@
     await load();
   }
 
-  init().then(() => { document.body.dataset.ready = "1"; })
+  const start = () => init().then(() => { document.body.dataset.ready = "1"; })
     .catch(err => { OC.showError($("summary"), err); document.body.dataset.ready = "error"; });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();
