@@ -30,12 +30,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serve(db: Path) -> Iterator[str]:
+def _serve(db: Path, **app_options: Any) -> Iterator[str]:
     import uvicorn
 
     from orechain.interfaces.api import create_app
 
-    app = create_app(db=db, load_shipped=False)
+    app = create_app(db=db, load_shipped=False, **app_options)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -74,6 +74,22 @@ def shipped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         load_into(store)
     with _serve(db) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def read_token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A server of the fake evidence folder that answers no API read without a token, and a viewer's token."""
+    from orechain.access.audit import Actor
+    from orechain.access.users import add_user, issue_token
+    from orechain.interfaces.api.auth import AccessConfig
+
+    db = tmp_path_factory.mktemp("browser") / "tokens.db"
+    with Store.open(db) as store:
+        load_into(store, load_dataset(FAKE))
+        add_user(store, "reader", "viewer", Actor("cli:test"))
+        token = issue_token(store, "reader", Actor("cli:test"))
+    with _serve(db, access=AccessConfig(read_token_required=True)) as url:
+        yield url, token
 
 
 @dataclass

@@ -263,3 +263,30 @@ def test_map_draws_no_stripe_across_the_antimeridian(page: Any, server: str) -> 
         const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
         return polys.flat().some(r => r.some(p => p[0] > 180)); }).map(f => f.properties.name).sort()""")
     assert "Russia" in unwrapped
+
+
+@pytest.mark.parametrize("path", ["/map", "/sankey"])
+def test_early_data_requests_carry_the_api_token(browser: Any, read_token_server: tuple[str, str], path: str) -> None:
+    """The map and the Sankey ask for their data before ECharts is parsed; on a server that needs a token for
+    every read, those first requests carry it (a <link rel=preload> could not), so none is refused."""
+    url, token = read_token_server
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
+    page = ctx.new_page()
+    answers: list[tuple[str, int, str | None]] = []
+    page.on("response", lambda r: answers.append((r.url, r.status, r.request.headers.get("authorization"))))
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto("/api/v1/health")
+        page.evaluate("t => sessionStorage.setItem('orechain.apiToken', t)", token)
+        answers.clear()  # the health check above was asked without one (and its /favicon.ico is a 404)
+        errors.clear()
+        page.goto(path)
+        wait_ready(page)
+        api = [(u, s, a) for u, s, a in answers if "/api/v1/" in u]
+        assert len(api) >= 3
+        assert [(u, s) for u, s, _a in api if s != 200] == []
+        assert {a for _u, _s, a in api} == {f"Bearer {token}"}
+        assert errors == []
+    finally:
+        ctx.close()
