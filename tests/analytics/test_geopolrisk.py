@@ -357,3 +357,15 @@ def test_peer_db_refuses_rows_it_cannot_read_exactly(tmp_path: Path, row: tuple[
         baci.execute("INSERT INTO baci_trade (t, i, j, k, v, q) VALUES (?, ?, ?, 284690, ?, ?)", row)
     with pytest.raises(AnalyticsInputError, match=r"baci_trade row 9: .*not a plain whole number"):
         read_peer_db(lib, ["Rare earth"])
+
+
+def test_peer_db_whole_table_read_refuses_a_row_without_hs_code(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from orechain.analytics import geopolrisk_peerdb
+
+    monkeypatch.setattr(geopolrisk_peerdb, "_IN_SQL", 0)  # as for the whole table: no HS-code filter in SQL
+    lib = _fake_peer_lib(tmp_path)
+    with sqlite3.connect(lib / "baci.db") as baci:
+        baci.execute("INSERT INTO baci_trade VALUES ('2023', '156', '842', NULL, '1', '1')")
+    with pytest.raises(AnalyticsInputError, match=r"baci_trade row 9"):
+        geopolrisk_peerdb.read_peer_db(lib, ["Rare earth"])

@@ -52,7 +52,8 @@ _NULLS = "('', 'NA', 'nan', 'None')"
 _NUMBER_TEXT = ("{f} IS NOT NULL AND {f} NOT IN " + _NULLS + " AND CAST({f} AS REAL) != {f} "
                 "AND {f} GLOB '*[^0-9.eE+-]*'")  # != compares numerically: any text SQLite reads as a number passes
 _PLAIN_INT = "CAST(CAST({f} AS INTEGER) AS TEXT) != {f}"  # compared as text: '2023 ' or '0842' fail (filters are text)
-_BAD = ("CASE WHEN t IS NULL OR i IS NULL OR j IS NULL "
+_BAD = ("CASE WHEN t IS NULL OR i IS NULL OR j IS NULL OR k IS NULL OR typeof(k) != 'integer' "
+        "OR NOT k BETWEEN 0 AND 999999 "
         f"OR {_PLAIN_INT.format(f='t')} OR {_PLAIN_INT.format(f='i')} OR {_PLAIN_INT.format(f='j')} "
         "OR NOT CAST(t AS INTEGER) BETWEEN 0 AND 9999 OR NOT CAST(i AS INTEGER) BETWEEN 0 AND 999 "
         "OR NOT CAST(j AS INTEGER) BETWEEN 0 AND 999 THEN 1 "
@@ -166,9 +167,13 @@ def _production(con: sqlite3.Connection, path: str, materials: Sequence[str] | N
     return wanted, hs, prod_years, parts
 
 
-_TRADE_DTYPE = np.dtype([("tij", "i8"), ("k", "i8"), ("v", "f8"), ("q", "f8"), ("flags", "i1")])
-"""One fetched trade row: year, exporter and importer packed, HS code, value, quantity, and flags (1: value
-missing, 2: quantity missing, 4: bad row). Five fields, not nine: building the Python row is the cost."""
+_TRADE_DTYPE = np.dtype([("key", "i8"), ("v", "f8"), ("q", "f8")])
+"""One fetched trade row in three fields, since building the Python row is most of the cost of a whole-table
+read: ``key`` packs ((((year x 1000 + exporter) x 1000 + importer) x 10^6 + HS code) x 8 + flags), at most
+8 x 10^16 (flags: 1 value missing, 2 quantity missing, 4 bad row; -1 when a field is NULL), then value and
+quantity."""
+_KEY = ("IFNULL((((CAST(t AS INTEGER) * 1000 + CAST(i AS INTEGER)) * 1000 + CAST(j AS INTEGER)) * 1000000 + k) * 8 "
+        "+ (v IS NULL OR v IN {nulls}) + 2 * (q IS NULL OR q IN {nulls}) + 4 * ({bad}), -1)")
 
 
 def _scan(con: sqlite3.Connection, path: str, sql: str, threads: int) -> np.ndarray:
@@ -256,9 +261,8 @@ def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | Non
     # work that runs without the GIL, and the fetch is Python work that holds it.
     apart = len(distinct) > _IN_SQL
     check = f"SELECT rowid, t, i, j, v, q FROM baci_trade WHERE {where} AND ({_BAD}) LIMIT 10"
-    sql = ("SELECT IFNULL(CAST(t AS INTEGER) * 1000000 + CAST(i AS INTEGER) * 1000 + CAST(j AS INTEGER), -1), k, "
-           f"IFNULL(CAST(v AS REAL), 0), IFNULL(CAST(q AS REAL), 0), (v IS NULL OR v IN {_NULLS}) "
-           f"+ 2 * (q IS NULL OR q IN {_NULLS}) + 4 * ({'0' if apart else _BAD}) FROM baci_trade WHERE {where}")
+    key = _KEY.format(nulls=_NULLS, bad="0" if apart else _BAD)
+    sql = f"SELECT {key}, IFNULL(CAST(v AS REAL), 0), IFNULL(CAST(q AS REAL), 0) FROM baci_trade WHERE {where}"
     found: list[tuple[object, ...]] = []
     checker = _in_thread(path, check, found) if apart else None
     con = _connect(path)
@@ -266,7 +270,7 @@ def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | Non
         rows = _scan(con, path, sql, threads)
         if checker is not None:
             checker.join()
-        elif (rows["flags"] & 4).any():
+        elif ((rows["key"] & 4) != 0).any() or (rows["key"] < 0).any():
             found += con.execute(check).fetchall()
     finally:
         con.close()
@@ -278,8 +282,10 @@ def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | Non
             f"{path} baci_trade row {r[0]}: (t, i, j, v, q) = {tuple(r[1:])!r}: the year or a country code is "
             f"not a plain whole number (codes 0-{N_CODES - 1}), or the value or quantity is not a number"
             for r in found])
-    year, exporter, importer = rows["tij"] // 1_000_000, rows["tij"] // 1000 % 1000, rows["tij"] % 1000
-    keep = np.isin(rows["k"], distinct)
+    packed = rows["key"]
+    flags, hs_code, tij = packed % 8, packed // 8 % 1_000_000, packed // 8_000_000
+    year, exporter, importer = tij // 1_000_000, tij // 1000 % 1000, tij % 1000
+    keep = np.isin(hs_code, distinct)
     if years is not None:
         keep &= np.isin(year, np.asarray(years, dtype=np.int64))
     if importers is not None:
@@ -287,12 +293,12 @@ def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | Non
     # each HS code -> its material(s)
     uniq, start, count = np.unique(codes, return_index=True, return_counts=True)
     kept = np.flatnonzero(keep)
-    pos = np.searchsorted(uniq, rows["k"][kept])
+    pos = np.searchsorted(uniq, hs_code[kept])
     rep = count[pos]
     idx = np.repeat(kept, rep)
     within = np.arange(len(idx), dtype=np.int64) - np.repeat(np.cumsum(rep) - rep, rep)
     mats = np.array([mi for _, mi in pairs], dtype=np.int64)[np.repeat(start[pos], rep) + within]
-    flags = rows["flags"][idx]
+    flags = flags[idx]
     ints = [np.asarray(a, dtype=np.int64) for a in (mats, year[idx], exporter[idx], importer[idx])]
     qty = np.where(flags & 2, np.nan, rows["q"][idx]).astype(np.float64)
     value = np.where(flags & 1, np.nan, rows["v"][idx]).astype(np.float64)
