@@ -14,8 +14,9 @@
    description) and aria-details naming the element that lists
    the same figures, which must exist and pass the provenance check like any other.
 
-   Labels: every visible input, select and textarea has a label (<label for>, a wrapping <label>, aria-label or
-   aria-labelledby) with text; every button and link has an accessible name.
+   Labels: every visible input, select and textarea has a label with text tied to it explicitly (<label for>,
+   aria-label or aria-labelledby; a wrapping <label> alone is not enough for some assistive software); every
+   button and link has an accessible name.
 
    Readable: no visible text in <main> is set smaller than 12 px. */
 (() => {
@@ -96,7 +97,9 @@
     if (aria) return aria;
     const by = el.getAttribute("aria-labelledby");
     if (by) return by.split(/\s+/).map(i => (document.getElementById(i) || {}).textContent || "").join(" ").trim();
-    if (el.labels && el.labels.length) return [...el.labels].map(l => l.textContent).join(" ").trim();
+    if (el.matches("input, select, textarea")) {
+      return el.id ? [...document.querySelectorAll(`label[for="${CSS.escape(el.id)}"]`)].map(l => l.textContent).join(" ").trim() : "";
+    }
     if (el.matches("a, button")) return (el.textContent || "").trim() || (el.getAttribute("title") || "").trim();
     return "";
   }

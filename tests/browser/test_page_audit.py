@@ -198,7 +198,8 @@ BAD_PAGE = """
 <div class="chart" role="img" aria-label="a chart"></div>
 <div class="chart" aria-details="no-such-table"></div>
 <div class="chart" role="img" aria-label="This is a chart. The data is NaN" aria-details="inputs"></div>
-<label>Year <select id="labelled"><option>1</option></select></label>
+<label for="labelled">Year <select id="labelled"><option>1</option></select></label>
+<label>Only wrapped <select id="wrapped"><option>1</option></select></label>
 <select id="unlabelled"><option>2</option></select>
 <button type="button"></button>
 <p style="font-size: 10px">fine print</p>
@@ -218,7 +219,9 @@ def test_the_checker_finds_what_is_wrong(page: Any, server: str) -> None:
     assert sum("generated aria-label" in c for c in found["charts"]) == 1
     assert sum("no aria-label" in c for c in found["charts"]) == 1
     assert sum("aria-details" in c for c in found["charts"]) == 2
-    assert len(found["labels"]) == 2 and "unlabelled" in found["labels"][0] and "button" in found["labels"][1]
+    assert len(found["labels"]) == 3
+    assert ["wrapped" in found["labels"][0], "unlabelled" in found["labels"][1], "button" in found["labels"][2]] == [
+        True, True, True]
     assert found["small"] == ['p in #main: "fine print": 10px']
     # the focus-ring detector sees the button whose ring was taken away
     n = page.evaluate(FOCUS_LOG)
