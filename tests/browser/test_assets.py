@@ -60,6 +60,12 @@ def test_a_range_request_gets_the_plain_bytes(client: TestClient) -> None:
     assert r.content == (VENDOR / "echarts-6.1.0.min.js").read_bytes()[:100]
 
 
+def test_head_answers_the_plain_headers_without_a_body(client: TestClient) -> None:
+    r = client.head(ECHARTS, headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.content == b"" and "content-encoding" not in r.headers
+    assert r.headers["content-length"] == str((VENDOR / "echarts-6.1.0.min.js").stat().st_size)
+
+
 def test_unknown_files_are_still_404(client: TestClient) -> None:
     assert client.get("/vendor/no-such.js", headers={"Accept-Encoding": "gzip"}).status_code == 404
     assert client.get("/static/../__init__.py").status_code == 404

@@ -75,9 +75,10 @@ class Assets(StaticFiles):
         response.headers["Cache-Control"] = self.cache_control
         response.headers["Vary"] = "Accept-Encoding"
         request = Headers(scope=scope)
-        if not (isinstance(response, FileResponse) and response.status_code == 200 and "range" not in request
+        if not (isinstance(response, FileResponse) and response.status_code == 200 and scope["method"] == "GET"
+                and "range" not in request
                 and str(response.path).endswith(_COMPRESSIBLE) and "gzip" in request.get("accept-encoding", "")):
-            return response  # a range request is answered from the file as it is
+            return response  # HEAD and range requests are answered from the file as it is
         st = os.stat(response.path)
         body = await anyio.to_thread.run_sync(self._compressed, str(response.path), st.st_size, st.st_mtime_ns)
         headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "etag", "accept-ranges")}
