@@ -59,3 +59,42 @@ def test_frames_off() -> None:
     for _ in range(3):
         cache.frame("k", lambda: calls.append(1) or pd.DataFrame({"n": [1]}))
     assert len(calls) == 3
+
+
+def test_probe_rounds_never_answer_with_a_version_older_than_the_request() -> None:
+    """Requests that arrive while a probe is in flight get the next probe, which starts after they arrived."""
+    import asyncio
+    import threading
+    import time
+
+    from orechain.interfaces.api.cache import ProbeRounds
+
+    state = {"commits": 0, "probes": 0}
+    lock = threading.Lock()
+
+    def probe() -> int:
+        with lock:
+            state["probes"] += 1
+            seen = state["commits"]
+        time.sleep(0.01)  # a round trip
+        return seen
+
+    rounds = ProbeRounds(probe)
+
+    async def request() -> tuple[int, int]:
+        arrived = state["commits"]  # every write committed before the request arrived ...
+        got = await rounds.version()
+        return arrived, int(got)  # ... is in the version it is answered with
+
+    async def main() -> list[tuple[int, int]]:
+        tasks = []
+        for _ in range(60):
+            state["commits"] += 1  # a write commits, then a request arrives
+            tasks.append(asyncio.ensure_future(request()))
+            await asyncio.sleep(0.001)
+        return await asyncio.gather(*tasks)
+
+    results = asyncio.run(main())
+    assert all(got >= arrived for arrived, got in results)
+    assert state["probes"] < 60  # shared: fewer probes than requests
+    assert asyncio.run(rounds.version()) == 60  # a new event loop works too

@@ -8,6 +8,7 @@ never served after a write has committed (no staleness window).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import threading
@@ -76,6 +77,8 @@ class _SqliteVersion:
 
 
 class _PostgresVersion:
+    shared = True  # a round trip: concurrent requests share one probe (see ProbeRounds)
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._conn: Any = None
@@ -101,6 +104,47 @@ class _PostgresVersion:
                 return object()
 
 
+class ProbeRounds:
+    """One probe shared by the requests that wait for it, never older than any of them.
+
+    A request joins the next round; a round's probe starts (in a worker thread) only after the previous one has
+    finished, so it starts after every request that joined it arrived, and its value reflects every write
+    committed before each of them: no request is answered from a version older than its own arrival. With 50
+    concurrent clients most rounds serve many requests for the price of one round trip.
+    """
+
+    def __init__(self, probe: Callable[[], Hashable]) -> None:
+        self._probe = probe
+        self._next: asyncio.Future[Hashable] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def version(self) -> Hashable:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (a test client's): start afresh
+            self._loop, self._next, self._running = loop, None, False
+        if self._next is None:
+            self._next = loop.create_future()
+            if not self._running:
+                self._running = True
+                self._task = loop.create_task(self._rounds())
+        return await asyncio.shield(self._next)
+
+    async def _rounds(self) -> None:
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            while self._next is not None:
+                waiting, self._next = self._next, None
+                try:
+                    waiting.set_result(await run_in_threadpool(self._probe))
+                except Exception as exc:  # the probe never raises; this keeps a waiter from hanging if it did
+                    waiting.set_exception(exc)
+        finally:
+            self._running = False
+
+
 class ResponseCache:
     """Rendered responses (``get``/``put``) and the frames read from the store (``frame``), both dropped when the
     data version changes or after a local write (``clear``)."""
@@ -116,6 +160,7 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         self._generation = 0  # bumped by clear(): a result computed before a local write is not kept
+        self._rounds = ProbeRounds(version) if getattr(version, "shared", False) else None
 
     def _check(self) -> None:
         now = self._version()
@@ -167,7 +212,17 @@ class ResponseCache:
         """The data version now (one probe of the database; everything kept is dropped if it moved). Take it
         once per request, before reading anything, and pass it to :meth:`get` and :meth:`put`: a result is kept
         only under the version it was computed at or after, and served only while no newer version is seen."""
-        now = self._version()
+        return self._settle(self._version())
+
+    async def atoken(self) -> Hashable:
+        """:meth:`token` for a request on the event loop. Where a probe is a round trip to the database server
+        (PostgreSQL), requests that arrive while one is in flight share the next one (:class:`ProbeRounds`), and
+        the loop does not wait on the network."""
+        if self._rounds is None:
+            return self.token()
+        return self._settle(await self._rounds.version())
+
+    def _settle(self, now: Hashable) -> Hashable:
         with self._lock:
             if now != self._seen:
                 self._items.clear()
@@ -219,7 +274,7 @@ class CacheMiddleware:
                 accept = value
                 break
         key = (scope["path"], scope["query_string"], accept)
-        token = self.cache.token()
+        token = await self.cache.atoken()
         scope[VERSION_KEY] = token  # the read model and the routes use this request's version: one probe
         hit = self.cache.get(key, token)
         if hit is not None:
