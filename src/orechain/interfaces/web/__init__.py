@@ -32,7 +32,7 @@ from orechain.claims import ledger
 from orechain.evidence import queries
 from orechain.interfaces.api.common import read
 
-__all__ = ["PAGES", "Assets", "mount_dashboard"]
+__all__ = ["PAGES", "Assets", "mount_dashboard", "reads_need_token", "well_formed"]
 
 _HERE = Path(str(resources.files("orechain.interfaces.web")))
 _VENDOR = Path(str(resources.files("orechain.assets") / "vendor"))
@@ -92,6 +92,24 @@ def _render(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status)
 
 
+def reads_need_token(app: Any) -> bool:
+    """Whether ``app`` answers no API read without a token (its access middleware's setting; open without one).
+
+    Read from the app's middleware list at request time, so it holds whatever the app was created with
+    (``create_app(access=...)`` or the environment)."""
+    from orechain.interfaces.api.auth import AccessMiddleware
+
+    for m in getattr(app, "user_middleware", []):
+        if m.cls is AccessMiddleware:
+            return bool(m.kwargs["config"].read_token_required)
+    return False
+
+
+def well_formed(ident: str) -> bool:
+    """An id an item page can be asked for: 1 to 200 printable characters (the API's own limit on ids)."""
+    return 0 < len(ident) <= 200 and ident.isprintable()
+
+
 def _exists(request: Request, kind: str, ident: str) -> bool:
     if kind == "document":
         return not read(request, ledger.documents_frame, ident).empty
@@ -125,7 +143,11 @@ def _list_page(template: str, label: str, path: str) -> Callable[[], HTMLRespons
 
 def _item_page(kind: str) -> Callable[[Request, str], HTMLResponse]:
     def item(request: Request, ident: str) -> HTMLResponse:
-        if len(ident) > 200 or not _exists(request, kind, ident):
+        # When reads need a token, the page (asked for by a browser, which sends none) must not tell whether the
+        # id exists: every well-formed id gets the same shell, and its data comes from the API calls the page
+        # makes with the tab's token, which answer 401, 403 or 404 as the token allows. Open servers say 404.
+        hidden = reads_need_token(request.app)
+        if not well_formed(ident) or (not hidden and not _exists(request, kind, ident)):
             return _render("missing.html", status=404, title=f"Unknown {kind}", kind=kind, ident=ident, current="")
         template = "document.html" if kind == "document" else "pages.html"  # pages.js draws the others
         return _render(template, title=kind.capitalize(), ident=ident, current="", page=kind)
