@@ -98,3 +98,28 @@ def test_probe_rounds_never_answer_with_a_version_older_than_the_request() -> No
     assert all(got >= arrived for arrived, got in results)
     assert state["probes"] < 60  # shared: fewer probes than requests
     assert asyncio.run(rounds.version()) == 60  # a new event loop works too
+
+
+def test_responses_are_bounded_in_count_and_bytes() -> None:
+    from orechain.interfaces.api.cache import CachedResponse
+
+    cache = ResponseCache(lambda: 0, max_entries=3, max_bytes=100)
+    token = cache.token()
+
+    def put(key: str, size: int) -> None:
+        cache.put(key, CachedResponse(b"x" * size, "application/json", ()), token)
+
+    for key in "abc":
+        put(key, 30)
+    assert cache.size_bytes == 90 and cache.get("a", token) is not None  # "a" is now the most recent
+    put("d", 30)  # over 100 bytes: the least recently used ("b") goes
+    assert cache.get("b", token) is None and cache.size_bytes == 90
+    put("a", 10)  # replacing an entry counts its new size only
+    assert cache.size_bytes == 70
+    put("huge", 101)  # larger than the whole budget: not kept, nothing evicted for it
+    assert cache.get("huge", token) is None and cache.size_bytes == 70
+    for key in "efg":
+        put(key, 1)
+    assert cache.size_bytes == 3  # at most three entries
+    cache.clear()
+    assert cache.size_bytes == 0

@@ -147,12 +147,17 @@ class ProbeRounds:
 
 class ResponseCache:
     """Rendered responses (``get``/``put``) and the frames read from the store (``frame``), both dropped when the
-    data version changes or after a local write (``clear``)."""
+    data version changes or after a local write (``clear``). At most ``max_entries`` responses of
+    ``max_bytes`` bytes together are kept (the least recently used go first; one larger than that is not kept):
+    requests with ever new parameters fill the cache with answers that are rarely asked again."""
 
-    def __init__(self, version: Callable[[], Hashable], max_entries: int = 2048, max_frames: int = 256) -> None:
+    def __init__(self, version: Callable[[], Hashable], max_entries: int = 2048, max_frames: int = 256,
+                 max_bytes: int = 64 << 20) -> None:
         self._version = version
         self._seen: Hashable = version()
         self._max = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._max_frames = max_frames
         self._items: OrderedDict[Hashable, CachedResponse] = OrderedDict()
         self._frames: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
@@ -165,9 +170,18 @@ class ResponseCache:
     def _check(self) -> None:
         now = self._version()
         if now != self._seen:
-            self._items.clear()
-            self._frames.clear()
+            self._drop_all()
             self._seen = now
+
+    def _drop_all(self) -> None:
+        self._items.clear()
+        self._frames.clear()
+        self._bytes = 0
+
+    @property
+    def size_bytes(self) -> int:
+        """The bytes of the response bodies kept now."""
+        return self._bytes
 
     def get(self, key: Hashable, token: Hashable | None = None) -> CachedResponse | None:
         """The response kept under ``key`` for the data version ``token`` (default: :meth:`token` now)."""
@@ -185,8 +199,7 @@ class ResponseCache:
     def clear(self) -> None:
         """Drop every entry (after this process wrote to the database)."""
         with self._lock:
-            self._items.clear()
-            self._frames.clear()
+            self._drop_all()
             self._generation += 1
 
     def frame(self, key: Hashable, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -225,19 +238,19 @@ class ResponseCache:
     def _settle(self, now: Hashable) -> Hashable:
         with self._lock:
             if now != self._seen:
-                self._items.clear()
-                self._frames.clear()
+                self._drop_all()
                 self._seen = now
             return (self._generation, now)
 
     def put(self, key: Hashable, value: CachedResponse, token: Hashable) -> None:
         with self._lock:
-            if token != (self._generation, self._seen):
+            if token != (self._generation, self._seen) or len(value.body) > self._max_bytes:
                 return
+            old = self._items.pop(key, None)
+            self._bytes += len(value.body) - (len(old.body) if old is not None else 0)
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
+            while len(self._items) > self._max or self._bytes > self._max_bytes:
+                self._bytes -= len(self._items.popitem(last=False)[1].body)
 
 
 CACHEABLE = b"x-orechain-cacheable"
