@@ -6,7 +6,13 @@
      source page (/sources/{id}) or to a document's passage (/documents/{id}#claim-...);
    - or a link to an anchor on the same page whose target holds such a link (model results pointing at the
      sourced inputs they rest on);
-   - or it sits inside [data-of-source="{id}"] on that source's (or document's) own page.
+   - or it sits inside [data-of-source="{id}"] on that source's (or document's) own page;
+   - or, where a page's inputs are not rows of the evidence base (a scenario's YAML), a <cite data-quality> with
+     the source's words and a quality (primary, secondary, unconfirmed, assumption; "setting" for what a scenario
+     asks, such as its horizon or targets) counts as the source, as a link would;
+   - or it is a model result inside [data-run="{run id}"], and the page holds that run's record
+     ([data-run-record="{run id}"]: the run's settings), which itself reaches the run's sourced inputs;
+   - or it is what the user typed, inside [data-user-input] (saying so).
    Prose is not a figure: headings, table headers and captions, form controls, .legend-note paragraphs, <code>
    ids, alerts, and elements marked [data-prose] (each must say in its text what its numbers are) are skipped.
 
@@ -40,9 +46,22 @@
     return false;
   }
 
+  const QUALITIES = ["primary", "secondary", "unconfirmed", "assumption", "setting"];
+  function cites(c) { return QUALITIES.includes(c.dataset.quality) && c.textContent.trim().length > 0; }
+
   function holdsSource(el, followAnchor) {
     if (el.matches("a[href]") && sourceHref(el, followAnchor)) return true;
-    return [...el.querySelectorAll("a[href]")].some(a => sourceHref(a, followAnchor));
+    if (el.matches("cite[data-quality]") && cites(el)) return true;
+    return [...el.querySelectorAll("cite[data-quality]")].some(cites) ||
+           [...el.querySelectorAll("a[href]")].some(a => sourceHref(a, followAnchor));
+  }
+
+  /* A model result's run: its record is on the page and reaches the sourced inputs (one hop, through an anchor). */
+  function runRecorded(el) {
+    const run = el.closest("[data-run]");
+    if (!run || !run.dataset.run) return false;
+    const rec = document.querySelector(`[data-run-record="${CSS.escape(run.dataset.run)}"]`);
+    return !!rec && holdsSource(rec, true);
   }
 
   function describe(el) {
@@ -65,6 +84,7 @@
       if (!el || el.closest(SKIP)) continue;
       figures += 1;
       if (ownId && el.closest(`[data-of-source="${CSS.escape(ownId)}"]`)) continue;
+      if (el.closest("[data-user-input]") || runRecorded(el)) continue;
       const link = el.closest("a[href]");
       if (link && holdsSource(link, true)) continue;
       const unit = el.closest(UNIT) || el.parentElement;

@@ -1,8 +1,9 @@
-"""Issue 6's dashboard audit, as tests that walk every page (but the scenario page, which has its own tests) in
-real headless Chromium: every figure reaches its source in one hop, every chart has a label and a sourced table of
-its figures, every control is labelled and reached by Tab with a visible focus ring, and no page scrolls sideways
-on a 1366x768 or 1280x720 laptop screen. The checker is tests/browser/page_audit.js (an in-test DOM walk; no
-axe-core, nothing downloaded)."""
+"""Issue 6's dashboard audit, as tests that walk every page in real headless Chromium (the scenario page on the
+shipped evidence base, after a run, since its built-in scenarios name shipped facilities): every figure reaches its
+source in one hop (or, for a model result, its run's record, which reaches the run's sourced inputs), every chart
+has a label and a sourced table of its figures, every control is labelled and reached by Tab with a visible focus
+ring, and no page scrolls sideways on a 1366x768 or 1280x720 laptop screen. The checker is
+tests/browser/page_audit.js (an in-test DOM walk; no axe-core, nothing downloaded)."""
 
 from __future__ import annotations
 
@@ -56,16 +57,26 @@ FAKE_PAGES: list[tuple[str, Callable[[Any], None]]] = [
 ]
 
 
-# pages the audit does not walk, and why
-NOT_AUDITED = {"/scenarios": "the scenario page has its own tests (tests/browser/test_scenarios_page.py); its "
-                             "figures are model results whose inputs' sources are in the scenario's YAML"}
+def _run_scenario(page: Any) -> None:
+    """A small run of the built-in scenario, so that its results (fan, table, summary, run record) are drawn."""
+    page.fill("#s-n", "500")
+    page.get_by_role("button", name="Rerun").click()
+    page.wait_for_function("['done', 'error'].includes(document.body.dataset.run)", timeout=90000)
+    assert page.evaluate("document.body.dataset.run") == "done", page.locator("#s-state").inner_text()
+
+
+# pages walked on the shipped evidence base only (the built-in scenarios name shipped facilities)
+SHIPPED_PAGES: list[tuple[str, Callable[[Any], None]]] = [("/scenarios", _run_scenario)]
+
+# pages the audit does not walk, and why (none now)
+NOT_AUDITED: dict[str, str] = {}
 
 
 def test_the_audit_walks_every_page_the_dashboard_serves() -> None:
     """A new page in the navigation, or a new kind of item page, must be added to the walk (or say why not)."""
     from orechain.interfaces.web import PAGES
 
-    walked = {p for p, _ in FAKE_PAGES}
+    walked = {p for p, _ in FAKE_PAGES + SHIPPED_PAGES}
     assert sorted(p for p, _label, _t in PAGES if p not in walked and p not in NOT_AUDITED) == []
     item_routes = {r.path for r in _app_routes() if "{ident}" in r.path}
     kinds = {p.split("/")[1] for p in walked if p.count("/") == 2}
@@ -144,12 +155,18 @@ def test_tab_reaches_every_control_with_a_visible_focus_ring(page: Any, server: 
                                                              action: Callable[[Any], None]) -> None:
     _open(page, path)
     action(page)
+    _tab_walk(page)
+
+
+def _tab_walk(page: Any, rounds: int = 1) -> None:
+    """Tab ``rounds`` times round the page; more than one where a click left the starting point mid-page (a clicked
+    button stays the starting point of sequential focus after a blur, so the walk wraps round to the top)."""
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.evaluate("window.scrollTo(0, 0)")
     n = page.evaluate(FOCUS_LOG)
     assert n > 3
     page.locator("body").focus()
-    for _ in range(n + 5):
+    for _ in range((n + 5) * rounds):
         page.keyboard.press("Tab")
     log = page.evaluate("window.__focus")
     reached = {f["key"] for f in log if f["key"] is not None}
@@ -157,6 +174,51 @@ def test_tab_reaches_every_control_with_a_visible_focus_ring(page: Any, server: 
         .filter(e => !reached.includes(e.dataset.auditKey)).map(e => e.outerHTML.slice(0, 120))""", sorted(reached))
     assert missed == [], "controls Tab never reaches"
     assert [f["el"] for f in log if not f["ring"]] == [], "focused without a visible focus ring"
+
+
+def test_scenario_page_every_figure_reaches_its_source_or_its_run(page: Any, shipped_server: str) -> None:
+    """The scenario page after a run: the fan's table, the summary and the run record are model results naming
+    their run, whose record reaches the inputs table; each input cites the source and quality its YAML gives it;
+    every form field is described by its input's citation; the user's own changes are marked as theirs."""
+    _open(page, "/scenarios")
+    _run_scenario(page)
+    found = _audit(page)
+    assert found["figures"] > 20, "the run's figures are not on the page"
+    assert _problems(found) == {}
+    # the fan chart names its table, which holds the run's figures
+    assert page.locator("#fan").get_attribute("aria-details") == "s-table"
+    assert page.locator("#s-table").get_attribute("data-run") == page.locator("#s-run-record").get_attribute(
+        "data-run-record")
+    # every prefilled field is described by its source; the run settings say they are the user's
+    described = page.evaluate("""() => [...document.querySelectorAll('#s-fields input, #s-fields select')].map(el => {
+        const c = el.getAttribute('aria-describedby').split(' ').map(i => document.getElementById(i))
+                    .find(e => e && e.matches('cite[data-quality]'));
+        return c ? [c.dataset.quality, c.textContent.length > 0] : null; })""")
+    assert len(described) > 20 and None not in described
+    assert {q for q, _ in described} <= {"primary", "secondary", "unconfirmed", "assumption", "setting"}
+    assert all(ok for _, ok in described)
+    assert page.locator("#s-n").get_attribute("data-user-input") and page.locator("#s-seed").get_attribute(
+        "data-user-input")
+    # the demand figure cites the IEA outlook (secondary), as its YAML does
+    row = page.locator("#s-inputs tr[data-ref='demand.target.mode']")
+    assert "IEA" in row.text_content() and "secondary" in row.text_content()  # in the closed <details>
+    # a changed value is the user's input; a rerun's record lists it; the audit still passes
+    page.locator("#s-fields [data-ref='projects.mp-independence-metal.capacity.mode']").fill("400")
+    assert "your input" in page.locator("#s-inputs tr[data-ref='projects.mp-independence-metal.capacity.mode']") \
+        .text_content()
+    _run_scenario(page)
+    assert "353 → 400" in page.locator("#s-run-record").inner_text()
+    assert _problems(_audit(page)) == {}
+    # a change's [source] link opens the inputs table at its row
+    page.locator("#s-changes a", has_text="[source]").first.click()
+    assert page.locator("#s-inputs-box").get_attribute("open") is not None
+    assert_local_only(page, shipped_server)
+
+
+def test_scenario_page_tab_reaches_every_control_with_a_visible_focus_ring(page: Any, shipped_server: str) -> None:
+    _open(page, "/scenarios")
+    _run_scenario(page)  # Rerun was clicked: the walk starts there and wraps round
+    _tab_walk(page, rounds=2)
 
 
 LAPTOPS = [(1366, 768), (1280, 720)]
@@ -169,13 +231,14 @@ def test_no_page_scrolls_sideways_on_a_laptop_screen(browser: Any, shipped_serve
     (the claims pages); a screenshot of each is kept under tests/browser/artifacts/."""
     wide: dict[str, int] = {}
     for base, paths in ((shipped_server, ["/map", "/sankey", "/deals", "/deals/ussm-fwo-2025", "/sources",
-                                          "/sources/usgs-mcs-2025"]),
+                                          "/sources/usgs-mcs-2025", "/scenarios"]),
                         (server, ["/claims", "/facilities/fac-pak-mine", "/documents/{doc}"])):
         ctx = browser.new_context(viewport={"width": width, "height": height}, base_url=base)
         page = ctx.new_page()
         try:
             for path in paths:
                 real = _open(page, path)
+                dict(SHIPPED_PAGES).get(path, _nothing)(page)  # the scenario page with a run's results drawn
                 sw, iw = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
                 ARTIFACTS.mkdir(exist_ok=True)
                 name = real.strip("/").replace("/", "_") or "home"
@@ -203,18 +266,27 @@ BAD_PAGE = """
 <select id="unlabelled"><option>2</option></select>
 <button type="button"></button>
 <p style="font-size: 10px">fine print</p>
+<p data-run="r1">median 812</p>
+<div data-run-record="r2"><a href="#inputs">run r2, 500 draws</a></div><p data-run="r2">median 900</p>
+<table><tbody><tr><td>42 t</td><td><cite data-quality="made-up">a blog</cite></td></tr>
+  <tr><td>43 t</td><td><cite data-quality="secondary">IEA outlook</cite></td></tr>
+  <tr><td>44 t</td><td><cite data-quality="secondary"> </cite></td></tr></tbody></table>
+<p data-user-input="typed in the form">500 t</p>
 <style>main button:focus-visible { outline: none !important; }</style>
 """
 
 
 def test_the_checker_finds_what_is_wrong(page: Any, server: str) -> None:
-    """The checker itself, on a page of known faults: it must name each one and nothing else."""
+    """The checker itself, on a page of known faults: it must name each one and nothing else (a recorded run's
+    result, a cited input with a quality and the user's own input pass)."""
     _open(page, "/deals")
     page.evaluate("html => { document.querySelector('main').innerHTML = html; }", BAD_PAGE)
     found = _audit(page)
+    # a model result whose run has no record on the page; a citation with no known quality, and one with no words
     assert [u.split(":")[0] for u in found["unsourced"]] == ["td in #main", "dd in #main", "p in #main",
-                                                             "p in #main"]
-    assert [u.split(": ", 1)[1] for u in found["unsourced"]] == ['"1,200 t"', '"29, 66"', '"7%"', '"Mine 3"']
+                                                             "p in #main", "p in #main", "td in #main", "td in #main"]
+    assert [u.split(": ", 1)[1] for u in found["unsourced"]] == ['"1,200 t"', '"29, 66"', '"7%"', '"Mine 3"',
+                                                                '"median 812"', '"42 t"', '"44 t"']
     assert len(found["charts"]) == 5  # no aria-details; no aria-label, no role, aria-details naming nothing; generated
     assert sum("generated aria-label" in c for c in found["charts"]) == 1
     assert sum("no aria-label" in c for c in found["charts"]) == 1

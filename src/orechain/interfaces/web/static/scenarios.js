@@ -12,13 +12,36 @@
   const JSON_POST = { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" } };
 
   // builtin: ref -> the built-in's field; baseText: the YAML the fields were read from; edits: key -> new value
-  const state = { builtinText: "", builtin: new Map(), baseText: "", fields: [], edits: new Map() };
+  const state = { builtinText: "", builtin: new Map(), baseText: "", fields: [], edits: new Map(), spec: {} };
 
   const shown = f => (state.edits.has(f.key) ? state.edits.get(f.key) : String(f.value));
   const numeric = f => f.kind === "number" || f.kind === "integer";
   const same = (f, a, b) => (numeric(f) ? Number(a) === Number(b) : String(a) === String(b));
   const literal = (f, v) => (f.kind === "date" ? JSON.stringify(v) : String(v).trim());
   const unitOf = f => (f.unit ? " " + f.unit : "");
+
+  /* A field's source and quality as the YAML records them: the nearest enclosing mapping (the value's own, its
+     distribution's, its gate's, its project's...) with a source: or quality:. None: a scenario setting (horizon,
+     targets, thresholds: what is asked, not a measured figure). */
+  function provenance(key) {
+    const parts = (key.match(/[^.[\]]+/g) || []).map(p => (/^\d+$/.test(p) ? Number(p) : p));
+    const chain = [state.spec];
+    for (const p of parts) {
+      const last = chain[chain.length - 1];
+      chain.push(last !== null && typeof last === "object" ? last[p] : undefined);
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const o = chain[i];
+      if (o === null || typeof o !== "object" || Array.isArray(o)) continue;
+      if (o.source || o.quality) {
+        const quality = String(o.quality || "unconfirmed");
+        const text = o.source ? String(o.source) + (o.note && quality === "assumption" ? " — " + String(o.note).trim() : "")
+                              : String(o.note || "").trim() || "no source given in the YAML";
+        return { quality, text };
+      }
+    }
+    return { quality: "setting", text: "Scenario setting: what the scenario asks (a choice, not a measured figure)" };
+  }
 
   /* The YAML with every edited field's value replaced in place (last first, so offsets stay valid). */
   function currentText() {
@@ -65,9 +88,9 @@
       groups.get(f.group).push([f, i]);
     });
     box.replaceChildren(...[...groups].map(([group, items]) => h("fieldset", { class: "filters" },
-      h("legend", {}, group),
+      h("legend", { "data-prose": "the group's name" }, group),
       items.map(([f, i]) => {
-        const id = "f-" + i, common = { id, "data-key": f.key, "data-ref": f.ref, "aria-describedby": id + "-err",
+        const id = "f-" + i, common = { id, "data-key": f.key, "data-ref": f.ref, "aria-describedby": `${id}-err ${id}-src`,
                                         on: { change: () => onEdit(i), input: () => onEdit(i) } };
         const input = f.kind === "enum"
           ? h("select", common, f.options.map(o => h("option", { value: o, selected: o === shown(f) }, o)))
@@ -76,28 +99,49 @@
               max: f.maximum ?? f.exclusive_maximum ?? null, style: "width:7rem" }, common));
         return h("span", { class: "field" },
           h("label", { for: id, title: f.help || null }, f.label, h("span", { class: "muted" }, unitOf(f) ? ` (${f.unit})` : "")),
-          " ", input, " ", h("span", { id: id + "-err", class: "error field-error" }));
+          " ", input, " ", h("span", { id: id + "-err", class: "error field-error", "data-prose": "the schema's limits" }));
       }))));
+  }
+
+  /* The inputs table: each field's value now and the source and quality the YAML gives it (an edited value is
+     marked as the user's input, beside the YAML's value and its source). */
+  function renderInputs() {
+    const rows = state.fields.map((f, i) => {
+      const p = provenance(f.key), v = shown(f), edited = state.edits.has(f.key);
+      const value = edited
+        ? h("span", { "data-user-input": "typed in the form" }, `${v} (your input; the YAML has ${f.value})`)
+        : String(v);
+      return h("tr", { id: "in-" + i, "data-ref": f.ref },
+        h("td", {}, f.group), h("td", {}, f.label), h("td", { class: "num" }, value), h("td", {}, f.unit || ""),
+        h("td", {}, h("cite", { id: `f-${i}-src`, "data-quality": p.quality }, p.text)), h("td", {}, p.quality));
+    });
+    const head = h("thead", {}, h("tr", {}, ["Group", "Assumption", "Value", "Unit", "Source (from the YAML)", "Quality"]
+      .map(c => h("th", { scope: "col" }, c))));
+    $("s-inputs").replaceChildren(h("table", {}, head, h("tbody", {}, rows)));
   }
 
   function renderChanges() {
     const items = [], now = new Set(state.fields.map(f => f.ref));
-    for (const f of state.fields) {
+    const cite = i => [" ", h("a", { href: "#in-" + i, title: "this input's source and quality" }, "[source]")];
+    state.fields.forEach((f, i) => {
       const b = state.builtin.get(f.ref), v = shown(f);
-      if (!b) items.push([f.ref, `${f.group}: ${f.label}: added, ${v}${unitOf(f)}`]);
-      else if (!same(f, b.value, v)) items.push([f.ref, `${f.group}: ${f.label}: ${b.value} → ${v}${unitOf(f)}`]);
-    }
-    for (const [ref, b] of state.builtin) if (!now.has(ref)) items.push([ref, `${b.group}: ${b.label}: removed (was ${b.value}${unitOf(b)})`]);
+      if (!b) items.push([f.ref, [`${f.group}: ${f.label}: added, ${v}${unitOf(f)}`, ...cite(i)], true]);
+      else if (!same(f, b.value, v)) items.push([f.ref, [`${f.group}: ${f.label}: ${b.value} → ${v}${unitOf(f)}`, ...cite(i)], false]);
+    });
+    for (const [ref, b] of state.builtin) if (!now.has(ref)) items.push([ref, [`${b.group}: ${b.label}: removed (was ${b.value}${unitOf(b)})`], true]);
     for (const [key, label] of [["scenarios", "Scenarios (draws)"], ["seed", "Seed"]]) {
       const v = Number($(key === "scenarios" ? "s-n" : "s-seed").value);
-      if (v !== RUN_DEFAULTS[key]) items.push([key, `Run setting: ${label}: ${RUN_DEFAULTS[key]} → ${v}`]);
+      if (v !== RUN_DEFAULTS[key]) items.push([key, [`Run setting: ${label}: ${RUN_DEFAULTS[key]} → ${v}`], true]);
     }
-    if (!items.length && currentText() !== state.builtinText) items.push(["text", "Edited text in the YAML (no number changed)"]);
-    $("s-changes").replaceChildren(...items.map(([ref, text]) => h("li", { "data-ref": ref }, text)));
+    if (!items.length && currentText() !== state.builtinText) items.push(["text", ["Edited text in the YAML (no number changed)"], true]);
+    $("s-changes").replaceChildren(...items.map(([ref, parts, input]) =>
+      h("li", { "data-ref": ref, "data-user-input": input ? "your change" : null }, parts)));
     $("s-changes-count").textContent = String(items.length);
+    renderInputs();
   }
 
-  function setForm(text, fields) {
+  function setForm(text, fields, spec) {
+    state.spec = spec || {};
     state.baseText = text;
     state.fields = fields;
     state.edits = new Map();
@@ -111,7 +155,7 @@
     const d = await OC.api("/api/v1/scenarios/builtin/" + encodeURIComponent($("s-builtin").value));
     state.builtinText = d.yaml;
     state.builtin = new Map(d.fields.map(f => [f.ref, f]));
-    setForm(d.yaml, d.fields);
+    setForm(d.yaml, d.fields, d.spec);
   }
 
   /* The advanced box was edited: read its fields again (the YAML is the truth). False when it is not YAML. */
@@ -120,7 +164,7 @@
     if (text === currentText()) return true;
     try {
       const d = await OC.api("/api/v1/scenarios/fields", Object.assign({ body: JSON.stringify({ yaml: text }) }, JSON_POST));
-      setForm(text, d.fields);
+      setForm(text, d.fields, d.spec);
       return true;
     } catch (err) {
       $("s-yaml-error").textContent = err.message + describe(err.body);
@@ -151,13 +195,25 @@
     if (first !== null) { $("f-" + first).scrollIntoView({ block: "center" }); $("f-" + first).focus(); }
   }
 
+  /* The run a result came from: its job id, draws, seed and the inputs it was given (the changes listed at
+     submission, and the inputs table with each one's source). Every result drawn names it (data-run). */
+  function recordRun(job, res, changes) {
+    const rec = $("s-run-record");
+    rec.dataset.runRecord = job.id;
+    rec.replaceChildren(`Model output, not observations: run ${job.id.slice(0, 8)} (job `, h("code", {}, job.id),
+      `${job.cached ? ", from the cache" : ""}), ${res.scenarios.toLocaleString("en-GB")} draws, seed ${res.seed}, `,
+      changes.length ? `with ${changes.length} change(s) from the built-in scenario (${changes.join("; ")}); ` : "of the built-in scenario as it is; ",
+      "its inputs and their sources: ", h("a", { href: "#s-inputs-box" }, "Inputs and their sources"), ".");
+    for (const id of ["s-summary", "s-table"]) $(id).dataset.run = job.id;
+  }
+
   function draw(res) {
     const flow = res.fan.filter(r => r.metric === "flow"), demand = res.fan.filter(r => r.metric === "demand");
     const years = flow.map(r => r.year);
     const band = (lo, hi) => flow.map(r => r[hi] - r[lo]);
     $("s-title").textContent = `${res.title}: independent-chain capacity (${res.unit}), ${res.scenarios.toLocaleString("en-GB")} scenarios, seed ${res.seed}`;
     chart.setOption({
-      animation: false, aria: { enabled: true },
+      animation: false, aria: { enabled: true, label: { description: $("fan").getAttribute("aria-label") } },
       tooltip: { trigger: "axis" }, legend: { bottom: 0, data: ["p5-p95", "p25-p75", "median", "demand (median)"] },
       grid: { left: 80, right: 90, top: 30, bottom: 60 },
       xAxis: { type: "category", data: years, boundaryGap: false },
@@ -195,6 +251,7 @@
     document.body.dataset.run = "running";
     try {
       const body = { yaml: currentText(), scenarios: Number($("s-n").value), seed: Number($("s-seed").value) };
+      const submitted = [...$("s-changes").children].map(li => li.firstChild.textContent);
       let st = await OC.api("/api/v1/scenarios/jobs", Object.assign({ body: JSON.stringify(body) }, JSON_POST));
       let seen = 0;  // with several server processes a poll may read the stored progress, up to a heartbeat old
       while (st.state === "queued" || st.state === "running") {
@@ -208,6 +265,7 @@
       if (st.state !== "done") throw new Error(`${st.state}: ${st.error}`);
       const res = await OC.api(`/api/v1/scenarios/jobs/${st.id}/result`);
       draw(res.result);
+      recordRun(st, res.result, submitted);
       $("s-state").textContent = `done (${st.id.slice(0, 8)}${st.cached ? ", from the cache" : ""})`;
       document.body.dataset.run = "done";
     } catch (err) {
@@ -231,6 +289,10 @@
       for (const id of ["s-n", "s-seed"]) $(id).addEventListener("input", renderChanges);
       $("s-yaml").addEventListener("change", () => syncFromYaml());
       $("scenario-form").addEventListener("submit", run);
+      // a link to an input's source opens the (closed) inputs table it points into
+      document.addEventListener("click", ev => {
+        if (ev.target.closest("a[href^='#in-'], a[href='#s-inputs-box']")) $("s-inputs-box").open = true;
+      });
       await loadBuiltin();
       document.body.dataset.ready = "1";
     } catch (err) { OC.showError($("s-errors"), err); document.body.dataset.ready = "error"; }
