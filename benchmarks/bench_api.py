@@ -15,9 +15,11 @@ connections easily and leaves the second core to the server). Side by side in th
 * ``floor``: a minimal ASGI app on the same uvicorn settings answering each path with the very bytes orechain
   returned for it: the cost of uvicorn, the kernel and the load generator on this machine.
 
-``--workers 2`` adds ``new, 2 procs`` (the ``new params`` requests against ``orechain serve --workers 2``'s
-setup: two uvicorn worker processes). Before the load, ``cold start`` times a fresh server: seconds from
-process start to the first answer, then the first request of each of the 12 endpoints.
+``--before SRC`` adds ``new, before``: the ``new params`` requests against the orechain package under ``SRC``
+(the code before the read model), served as it was then. ``--workers 2`` adds ``new, 2 procs``: the ``new
+params`` requests against ``orechain serve --workers 2``'s setup (two uvicorn worker processes). Before the
+load, ``cold start`` times a fresh server: seconds from process start to its first answer, then the first
+request of each of the 12 endpoints.
 
 The load average before and after is printed: on a shared machine it decides the tail.
 Target: p99 < 50 ms with 50 clients.
@@ -69,6 +71,15 @@ else:  # as orechain serve --workers N does (default caches)
     os.environ["ORECHAIN_DB"] = db
     uvicorn.run("orechain.interfaces.api.serving:worker_app", factory=True, workers=workers, host="127.0.0.1",
                 port=port, **UVICORN)
+"""
+
+BEFORE = """
+import sys, uvicorn
+from orechain.interfaces.api import create_app
+from orechain.interfaces.api.serving import UVICORN, settle_heap
+app = create_app(sys.argv[1])
+settle_heap()
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), **UVICORN)
 """
 
 FLOOR = """
@@ -134,11 +145,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(args: list[str], health: str = "/api/v1/health") -> tuple[subprocess.Popen[bytes], str, float]:
-    """The server process, its base URL and the seconds from its start to its first answer."""
+def start(args: list[str], health: str = "/api/v1/health",
+          src: str | None = None) -> tuple[subprocess.Popen[bytes], str, float]:
+    """The server process (importing orechain from ``src`` if given), its base URL and the seconds from its start
+    to its first answer."""
     port = free_port()
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", *args, str(port)])
+    env = {**os.environ, "PYTHONPATH": src} if src else None
+    proc = subprocess.Popen([sys.executable, "-c", *args, str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -280,6 +294,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     ap.add_argument("--workers", type=int, default=1, help="also run 'new params' against this many processes")
     ap.add_argument("--in-process", action="store_true", help="only time the ASGI app called directly (no wrk)")
+    ap.add_argument("--before", metavar="SRC", help="also run 'new params' against the orechain package under SRC "
+                    "(e.g. the src folder of `git worktree add /tmp/before 97e46de`), as it served then")
     args = ap.parse_args()
     if args.in_process:
         from orechain.evidence.shipped import load_into as load
@@ -312,11 +328,14 @@ def main() -> None:
         if args.workers > 1:
             runs.append((f"new, {args.workers} procs", [SERVER, str(db), "2048", "256", "1", str(args.workers)],
                          new_lua))
+        if args.before:
+            runs.append(("new, before", [BEFORE, str(db)], new_lua))
         runs.append(("floor", [FLOOR, str(bodies)], lua))
         rows = {}
         cold: tuple[float, list[float]] | None = None
         for label, server, script in runs:
-            proc, base, ready_s = start(server, health=PATHS[0] if label == "floor" else "/api/v1/health")
+            proc, base, ready_s = start(server, health=PATHS[0] if label == "floor" else "/api/v1/health",
+                                        src=args.before if label == "new, before" else None)
             try:
                 if label == "cache on":
                     cold = (ready_s, first_requests(base))
@@ -347,6 +366,10 @@ def main() -> None:
         multi = rows[f"new, {args.workers} procs"]
         print(f"{args.workers} processes / 1 (new params): throughput {multi['req_s'] / new['req_s']:.2f}x, p99 "
               f"{multi['p99_ms'] / new['p99_ms']:.2f}x")
+    if args.before:
+        old = rows["new, before"]
+        print(f"new params, now / before: throughput {new['req_s'] / old['req_s']:.1f}x, p99 "
+              f"{old['p99_ms'] / new['p99_ms']:.1f}x lower")
     if any(r["non_2xx"] for r in rows.values()):
         print("WARNING: some answers were not 2xx; the figures above do not measure what they claim")
     for label in ("cache on", "new params"):
