@@ -215,6 +215,20 @@ def test_scenario_page_every_figure_reaches_its_source_or_its_run(page: Any, shi
     assert_local_only(page, shipped_server)
 
 
+@pytest.mark.parametrize("name", ["eu-crma-2030", "us-magnets-2030"])
+def test_the_other_built_in_scenarios_pass_the_audit(page: Any, shipped_server: str, name: str) -> None:
+    """Their YAMLs record sources differently (demand and projects sourced, settings without): each still passes."""
+    _open(page, "/scenarios")
+    page.select_option("#s-builtin", name)
+    page.wait_for_function(f"document.getElementById('s-yaml').value.includes('name: {name}')")
+    _run_scenario(page)
+    found = _audit(page)
+    assert found["figures"] > 20
+    assert _problems(found) == {}
+    qualities = page.evaluate("[...document.querySelectorAll('#s-inputs cite')].map(c => c.dataset.quality)")
+    assert "secondary" in qualities and "assumption" in qualities
+
+
 def test_scenario_page_tab_reaches_every_control_with_a_visible_focus_ring(page: Any, shipped_server: str) -> None:
     _open(page, "/scenarios")
     _run_scenario(page)  # Rerun was clicked: the walk starts there and wraps round
