@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from orechain.claims import ledger
 from orechain.claims.grading import LADDER
 from orechain.evidence.store import Store
-from orechain.interfaces.api.common import detail, model_listing, page_response, read
+from orechain.interfaces.api.common import detail, model_detail, model_listing, page_response, read
 from orechain.interfaces.api.errors import ApiError, ErrorBody
 from orechain.interfaces.api.paging import Fmt, ListBody, Page, negotiate, page_params, records
 from orechain.interfaces.api.readmodel import Filter, ListEndpoint, ReadModel, Spec, View, one_of, strict_int, text
@@ -83,7 +83,8 @@ LIST_ENDPOINTS: dict[str, ListEndpoint] = {
 }
 """The claims-ledger lists the read model answers (path under the API prefix -> endpoint)."""
 TABLES: dict[str, Spec] = {
-    "claims": Spec(_graded, keys=("subject", "document", "ladder", "plausibility"), numbers=("independent_sources",)),
+    "claims": Spec(_graded, keys=("id", "subject", "document", "ladder", "plausibility"),
+                   numbers=("independent_sources",)),
     "claim_subjects": Spec(_subjects),
     "claim_evidence": Spec(ledger.evidence_links, ("observations",), keys=("claim",)),
     "documents": Spec(ledger.documents_frame, keys=("id", "name")),
@@ -129,25 +130,30 @@ async def list_evidence(
 @router.get("/claims/{claim_id}", summary="One claim: its sentence, document, grade and the evidence it was "
                                           "compared with, with every source")
 async def get_claim(request: Request, claim_id: IdPath) -> Response:
-    def build() -> dict[str, Any]:
-        df = read(request, _graded)
-        hit = df[df["id"] == claim_id]
-        if hit.empty:
+    def build(view: View) -> dict[str, Any]:
+        claim = view.one("claims", "id", claim_id)
+        if claim is None:
             raise ApiError(404, f"no claim with id {claim_id!r}", details={"id": claim_id})
-        claim = records(hit)[0]
-        doc = records(read(request, ledger.documents_frame, claim["document"]))[0]
-        links = read(request, ledger.evidence_links, claim_id)
-        same = df[(df["subject"] == claim["subject"]) & (df["id"] != claim_id)]
-        return {"claim": claim, "document": doc, "evidence": records(links),
-                "same_subject": records(same[["id", "doc", "text", "value", "unit", "qualifier", "publisher"]]),
-                "sources": _sources(request, links["source_id"])}
-    return await detail(request, build)
+        doc = view.one("documents", "id", claim["document"])
+        links = view.where("claim_evidence", "claim", claim_id)
+        same = [r for r in view.where("claims", "subject", claim["subject"],
+                                      ["id", "doc", "text", "value", "unit", "qualifier", "publisher"])
+                if r["id"] != claim_id]
+        return {"claim": claim, "document": doc, "evidence": links, "same_subject": same,
+                "sources": _source_map(view, [r["source_id"] for r in links])}
+    return await model_detail(request, ("claims", "documents", "claim_evidence", "sources"), build)
 
 
 def _sources(request: Request, ids: Any) -> dict[str, dict[str, Any]]:
     from orechain.interfaces.api.routers.evidence import _sources as sources
 
     return sources(request, ids)
+
+
+def _source_map(view: View, ids: Any) -> dict[str, dict[str, Any]]:
+    from orechain.interfaces.api.routers.evidence import _source_map as source_map
+
+    return source_map(view, ids)
 
 
 @router.get("/conflicts", response_model=ListBody,
