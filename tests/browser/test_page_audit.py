@@ -379,3 +379,28 @@ def test_early_data_requests_carry_the_api_token(browser: Any, read_token_server
         assert errors == []
     finally:
         ctx.close()
+
+
+def test_item_pages_on_a_token_server_tell_unknown_ids_only_through_the_api(browser: Any,
+                                                                           read_token_server: tuple[str, str]) -> None:
+    """On a server that needs a token for reads, the HTML of a known and an unknown facility is the same shell
+    (status 200: the page does not reveal the id exists); with the tab's token, the known one draws and the
+    unknown one says what the API answered (404)."""
+    url, token = read_token_server
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
+    page = ctx.new_page()
+    try:
+        assert page.goto("/facilities/fac-pak-mine").status == 200
+        page.wait_for_function("document.body.dataset.ready !== undefined", timeout=20000)
+        assert page.evaluate("document.body.dataset.ready") == "error"  # no token yet: 401, said in the page
+        assert "needs an API token" in page.locator("#page").inner_text()
+        page.evaluate("t => sessionStorage.setItem('orechain.apiToken', t)", token)
+        assert page.goto("/facilities/no-such-facility").status == 200
+        page.wait_for_function("document.body.dataset.ready !== undefined", timeout=20000)
+        assert page.evaluate("document.body.dataset.ready") == "error"
+        assert "no-such-facility" in page.locator("#page [role=alert]").inner_text()
+        assert page.goto("/facilities/fac-pak-mine").status == 200
+        wait_ready(page)
+        assert page.evaluate("document.body.dataset.ready") == "1"
+    finally:
+        ctx.close()
