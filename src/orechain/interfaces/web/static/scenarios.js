@@ -233,7 +233,7 @@
       { label: "Year", cell: r => r.year }, { label: "P5", num: true, cell: r => OC.fmt(r.p5) }, { label: "P25", num: true, cell: r => OC.fmt(r.p25) },
       { label: "Median", num: true, cell: r => OC.fmt(r.p50) }, { label: "P75", num: true, cell: r => OC.fmt(r.p75) },
       { label: "P95", num: true, cell: r => OC.fmt(r.p95) }, { label: "Mean", num: true, cell: r => OC.fmt(r.mean) }], flow,
-      "Model output, not observations: the inputs and their sources are in the scenario YAML above."));
+      "Model output, not observations, of the run named above the chart; each input's source and quality are under \"Inputs and their sources\"."));
   }
 
   async function run(ev) {
