@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,15 +15,17 @@ from typing import Any
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from orechain.access import users
 from orechain.access.audit import Actor
-from orechain.evidence import queries
+from orechain.evidence import queries, schema
 from orechain.evidence.store import Store
 from orechain.interfaces.api import create_app
-from orechain.interfaces.api.cache import data_version_probe
+from orechain.interfaces.api.cache import TableVersions, changed_tables, data_version_probe
 from orechain.interfaces.api.paging import records
-from orechain.interfaces.api.readmodel import build_table, split_csv_lines
+from orechain.interfaces.api.readmodel import SPECS, build_table, split_csv_lines
+from orechain.interfaces.api.routers import claims, evidence
 
 V1 = "/api/v1"
 FIX = Path(__file__).parents[1] / "fixtures"
@@ -116,22 +119,117 @@ def test_csv_records_split_on_newlines_outside_quotes_only() -> None:
         split_csv_lines('a\n"open\n')
 
 
-def test_sqlite_version_moves_with_every_commit_of_any_connection(tmp_path: Path) -> None:
-    db = tmp_path / "v.db"
-    with Store.open(db) as store:
-        probe = data_version_probe(store.url, store.engine)
-        first = probe()
-        assert probe() == first  # no write, no change
-        queries.sources(store)
-        assert probe() == first  # reads do not move it
-        users.add_user(store, "someone", "viewer", Actor("test"))
-        second = probe()
-        assert second != first
-        subprocess.run([sys.executable, "-c", "from orechain.access import users; from orechain.access.audit "
-                        "import Actor; from orechain.evidence.store import Store; "
-                        f"s = Store.open({str(db)!r}); users.add_user(s, 'other', 'viewer', Actor('t')); s.close()"],
-                       check=True)
-        assert probe() != second
+RAW_WRITE = """
+import sys
+import sqlalchemy as sa
+engine = sa.create_engine(sys.argv[1])
+with engine.begin() as conn:  # plain SQL in another process: no orechain code on the write path
+    conn.exec_driver_sql(sys.argv[2])
+engine.dispose()
+"""
+
+
+def _raw_write_elsewhere(url: str, sql: str) -> None:
+    subprocess.run([sys.executable, "-c", RAW_WRITE, url, sql], check=True, capture_output=True)
+
+
+def test_version_moves_with_writes_to_tracked_tables_only(store: Store) -> None:
+    probe = data_version_probe(store.url, store.engine)
+    first = probe()
+    assert isinstance(first, TableVersions)
+    assert probe() == first  # no write, no change
+    queries.sources(store)
+    assert probe() == first  # reads do not move it
+    users.add_user(store, "someone", "viewer", Actor("test"))  # api_users and audit_log: not tracked
+    with store.transaction() as conn:  # what a scenario job's submit and heartbeat do
+        conn.execute(schema.scenario_jobs.insert().values(id="j" * 32, content_hash="j" * 64, state="running",
+                                                          scenarios=1, done=0, submitted_at=0.0, heartbeat_at=0.0,
+                                                          worker="test"))
+        conn.execute(schema.scenario_jobs.update().values(heartbeat_at=5.0))
+    assert probe() == first
+    with store.engine.begin() as conn:  # raw SQL in this process
+        conn.exec_driver_sql("UPDATE events SET notes = 'raw' WHERE id = (SELECT min(id) FROM events)")
+    second = probe()
+    assert changed_tables((0, first), (0, second)) == {"events"}
+    _raw_write_elsewhere(store.url, "DELETE FROM deal_milestones")  # raw SQL in another process
+    third = probe()
+    assert changed_tables((0, second), (0, third)) == {"deal_milestones"}
+    assert changed_tables((0, second), (1, third)) is None  # a local write (new generation): everything
+
+
+def test_spec_reads_name_every_table_the_loader_reads(store: Store) -> None:
+    """Each table of :data:`SPECS` declares the store tables its loader reads: checked against the SQL it runs."""
+    names = set(schema.metadata.tables)
+    for name, spec in {**SPECS, **evidence.TABLES, **claims.TABLES}.items():
+        seen: set[str] = set()
+
+        def listen(_c: Any, _cur: Any, stmt: str, *_: Any, seen: set[str] = seen) -> None:
+            seen.update(n for n in names if re.search(rf"\b{n}\b", stmt))
+
+        event.listen(store.engine, "before_cursor_execute", listen)
+        try:
+            spec.load(store)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", listen)
+        assert spec.reads is not None and seen <= spec.reads, (name, seen, spec.reads)
+        assert seen or name == "countries"  # the country list is shipped with the code, not read from the store
+
+
+LISTS = ["/facilities", "/observations?limit=50", "/sources", "/deals", "/events", "/claims"]
+
+
+def _get_all(client: TestClient, paths: list[str] = LISTS) -> dict[str, Any]:
+    out = {}
+    for path in paths:
+        r = client.get(V1 + path)
+        assert r.status_code == 200, (path, r.text)
+        out[path] = r.json()
+    return out
+
+
+def test_job_writes_reload_nothing(store: Store) -> None:
+    app = create_app(store.url, load_shipped=False, dashboard=False, job_workers=1)
+    ctx = app.state.orechain
+    with TestClient(app) as client:
+        before = _get_all(client)
+        loads, drops, hits = ctx.model.loads, ctx.cache.drops, ctx.cache.hits
+        for beat in range(5):  # a job submitted, started, five heartbeats, finished: each its own commit
+            with store.transaction() as conn:
+                if beat == 0:
+                    conn.execute(schema.scenario_jobs.insert().values(
+                        id="h" * 32, content_hash="h" * 64, state="running", scenarios=1, done=0, submitted_at=0.0,
+                        heartbeat_at=0.0, worker="test"))
+                conn.execute(schema.scenario_jobs.update().values(heartbeat_at=float(beat), done=beat))
+            assert _get_all(client) == before
+        assert ctx.model.loads == loads  # no table read again
+        assert ctx.cache.drops == drops  # no cached response or frame dropped
+        assert ctx.cache.hits == hits + 5 * len(LISTS)  # every read answered from the response cache
+    ctx.store.close()
+
+
+def test_a_raw_write_to_one_table_reloads_that_table_only(store: Store) -> None:
+    app = create_app(store.url, load_shipped=False, dashboard=False, job_workers=1)
+    model = app.state.orechain.model
+    with TestClient(app) as client:
+        before = _get_all(client)
+        counts = dict(model.load_counts)
+        assert counts["events"] == 1 and counts["facilities"] == 1
+        event_id = before["/events"]["data"][0]["id"]
+        _raw_write_elsewhere(store.url, f"UPDATE events SET notes = 'changed by raw SQL' WHERE id = '{event_id}'")
+        after = _get_all(client)  # the very next read sees it
+        assert [r["notes"] for r in after["/events"]["data"] if r["id"] == event_id] == ["changed by raw SQL"]
+        assert {k: v for k, v in after.items() if k != "/events"} == {k: v for k, v in before.items()
+                                                                       if k != "/events"}
+        reloaded = {name for name, n in model.load_counts.items() if n != counts.get(name)}
+        assert reloaded == {"events"}  # facilities, observations, sources, deals, claims: kept in memory
+        # a table another one is built from: sources joins observations and facilities
+        _raw_write_elsewhere(store.url, "UPDATE observations SET period = 'raw' WHERE id = (SELECT min(id) FROM "
+                                        "observations)")
+        counts = dict(model.load_counts)
+        _get_all(client)
+        reloaded = {name for name, n in model.load_counts.items() if n != counts.get(name)}
+        assert reloaded == {"observations", "sources"}  # claims read claim_links, not observations
+    app.state.orechain.store.close()
 
 
 # --- a write by another process is seen by the next read -----------------------------------------------------------

@@ -9,6 +9,7 @@ is the current shape that the code reads and writes.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -280,4 +281,10 @@ scenario_jobs = Table(  # the API's scenario jobs (interfaces/api/jobs.py; migra
     Column("worker", String(120), nullable=False),
     Column("error", Text),
     Column("result", Text),  # JSON
+)
+
+data_versions = Table(  # one row per table the API keeps in memory, bumped by triggers (migration 0007_data_versions)
+    "data_versions", metadata,
+    Column("table_name", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )

@@ -1,9 +1,12 @@
 """A bounded in-memory cache of rendered responses, and of the frames read to build them, dropped whenever
-the database changes.
+a table the API keeps in memory changes (any of them: entries do not record their tables).
 
-The data version (:func:`data_version_probe`) changes with every committed write, by any process: SQLite's
-``PRAGMA data_version``, PostgreSQL's current snapshot. It is checked on every request, so a cached page is
-never served after a write has committed (no staleness window).
+The data version (:func:`data_version_probe`) is the database's per-table versions (table ``data_versions``,
+kept by triggers: migration ``0007_data_versions``), so it changes with every committed write to a table the API
+keeps in memory, by any process or any SQL, and does not change for writes to other tables (scenario jobs and
+their heartbeats, tokens, the audit log, BACI trade). It is checked on every request, so a cached page is never
+served after such a write has committed (no staleness window). On SQLite the cheap database-wide
+``PRAGMA data_version`` is read first and the versions table only when that moved.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine, make_url
 
-__all__ = ["MARK", "CacheMiddleware", "CachedResponse", "ResponseCache", "data_version_probe", "request_version"]
+__all__ = ["MARK", "CacheMiddleware", "CachedResponse", "ResponseCache", "TableVersions", "changed_tables",
+           "data_version_probe", "request_version"]
 
 
 @dataclass(frozen=True)
@@ -31,16 +35,46 @@ class CachedResponse:
     headers: tuple[tuple[str, str], ...]
 
 
+@dataclass(frozen=True)
+class TableVersions:
+    """The rows of ``data_versions`` (table name, version), sorted: equal exactly when no tracked table changed."""
+
+    items: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[str, int]]) -> TableVersions:
+        return cls(tuple(sorted((str(t), int(v)) for t, v in rows)))
+
+    def changed(self, other: TableVersions) -> frozenset[str]:
+        """The tables whose version differs between ``self`` and ``other`` (present in one only included)."""
+        if self.items == other.items:
+            return frozenset()
+        mine, theirs = dict(self.items), dict(other.items)
+        return frozenset(t for t in mine.keys() | theirs.keys() if mine.get(t) != theirs.get(t))
+
+
+def changed_tables(old: Hashable, new: Hashable) -> frozenset[str] | None:
+    """The tables changed between two tokens (:meth:`ResponseCache.token`), or None when that is not known (the
+    process wrote itself, the probe failed, or the database has no per-table versions): then everything changed."""
+    if not (isinstance(old, tuple) and isinstance(new, tuple) and len(old) == len(new) == 2):
+        return None
+    if old[0] != new[0] or not isinstance(old[1], TableVersions) or not isinstance(new[1], TableVersions):
+        return None
+    return old[1].changed(new[1])
+
+
 def data_version_probe(url: str, engine: Engine | None = None, ttl_s: float = 2.0) -> Callable[[], Hashable]:
-    """A cheap function whose value changes whenever a write to the data at ``url`` has committed, by any
-    connection of any process.
+    """A cheap function whose value changes whenever a write to a table the API keeps in memory has committed, by
+    any connection of any process (raw SQL included: triggers keep the versions), and only then.
 
     * SQLite file: ``PRAGMA data_version`` on a connection of its own that never writes (about 5 us; SQLite
-      changes it on every commit by another connection, in this process or another).
-    * PostgreSQL (``engine`` given): the server's current snapshot (``pg_current_snapshot()``, one round trip on
-      a connection of its own): it changes when a transaction takes a transaction id (its first write) and
-      when one commits or aborts, so it moves after every committed write. It also moves for writes to other
-      databases of the same server: that only costs a re-read.
+      changes it on every commit by another connection, in this process or another); only when it moved, one
+      read of ``data_versions``. A commit to an untracked table (a job heartbeat) costs that one small read and
+      returns the same :class:`TableVersions` as before.
+    * PostgreSQL (``engine`` given): one read of ``data_versions`` (one round trip on a connection of its own).
+      Transactions elsewhere in the cluster, or on untracked tables, do not move it.
+    * A database without ``data_versions`` (not migrated to 0007): the database-wide value, as before (SQLite's
+      ``PRAGMA data_version``; PostgreSQL's ``pg_current_snapshot()``), so every commit drops everything.
     * Anything else (an in-memory database): a time bucket of ``ttl_s`` seconds.
 
     If the probe itself fails it returns a value never seen before, so nothing is served from memory.
@@ -58,11 +92,17 @@ def data_version_probe(url: str, engine: Engine | None = None, ttl_s: float = 2.
     return bucket
 
 
+VERSIONS_SQL = "SELECT table_name, version FROM data_versions"
+
+
 class _SqliteVersion:
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._key: Hashable = None
+        self._tables: TableVersions | None = None
+        self.table_reads = 0  # reads of data_versions (after the database-wide version moved)
 
     def __call__(self) -> Hashable:
         with self._lock:
@@ -70,9 +110,19 @@ class _SqliteVersion:
                 if self._conn is None:
                     self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
                 row = self._conn.execute("PRAGMA data_version").fetchone()
-                return (id(self._conn), int(row[0]))
+                key = (id(self._conn), int(row[0]))
+                if key != self._key:  # read after the pragma: the versions are at least as new as the key
+                    self.table_reads += 1
+                    try:
+                        self._tables = TableVersions.of(self._conn.execute(VERSIONS_SQL).fetchall())
+                    except sqlite3.OperationalError as exc:
+                        if "no such table" not in str(exc):
+                            raise
+                        self._tables = None  # not migrated to 0007: every commit counts
+                    self._key = key
+                return key if self._tables is None else self._tables
             except sqlite3.Error:
-                self._conn = None
+                self._conn, self._key, self._tables = None, None, None
                 return object()
 
 
@@ -83,6 +133,7 @@ class _PostgresVersion:
         self._engine = engine
         self._conn: Any = None
         self._lock = threading.Lock()
+        self._tracked = False
 
     def __call__(self) -> Hashable:
         with self._lock:
@@ -91,7 +142,17 @@ class _PostgresVersion:
                     raw = self._engine.raw_connection()
                     raw.driver_connection.autocommit = True  # type: ignore[union-attr]
                     self._conn = raw
+                    cur = raw.cursor()
+                    cur.execute("SELECT to_regclass('data_versions') IS NOT NULL")
+                    found = cur.fetchone()
+                    self._tracked = bool(found is not None and found[0])
+                    cur.close()
                 cur = self._conn.cursor()
+                if self._tracked:
+                    cur.execute(VERSIONS_SQL)
+                    versions = TableVersions.of(cur.fetchall())
+                    cur.close()
+                    return versions
                 cur.execute("SELECT pg_current_snapshot()::text")
                 snapshot = cur.fetchone()[0]
                 cur.close()
@@ -147,7 +208,8 @@ class ProbeRounds:
 
 class ResponseCache:
     """Rendered responses (``get``/``put``) and the frames read from the store (``frame``), both dropped when the
-    data version changes or after a local write (``clear``). At most ``max_entries`` responses of
+    data version changes (a tracked table changed: entries do not record which tables they were built from, so a
+    change to any tracked table drops them all) or after a local write (``clear``). At most ``max_entries`` responses of
     ``max_bytes`` bytes together are kept (the least recently used go first; one larger than that is not kept):
     requests with ever new parameters fill the cache with answers that are rarely asked again."""
 
@@ -164,6 +226,7 @@ class ResponseCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.drops = 0  # times everything kept was dropped (a data change or a local write)
         self._generation = 0  # bumped by clear(): a result computed before a local write is not kept
         self._rounds = ProbeRounds(version) if getattr(version, "shared", False) else None
 
@@ -174,6 +237,7 @@ class ResponseCache:
             self._seen = now
 
     def _drop_all(self) -> None:
+        self.drops += 1
         self._items.clear()
         self._frames.clear()
         self._bytes = 0

@@ -9,15 +9,18 @@ Integer columns of the schema are integers in every answer (``2021``, or null/em
 this model a filtered answer printed them as ``2021.0`` whenever a row in it lacked the value.
 
 The model is keyed by the data version (:meth:`ResponseCache.token`: this process's write generation and
-the database's version, see :mod:`orechain.interfaces.api.cache`). A request whose version differs from the
-model's drops every table and reads each again on first use, so a write by any process is seen by the next
-read here. There is no staleness window.
+the database's per-table versions, see :mod:`orechain.interfaces.api.cache`). A request whose version differs
+from the model's drops the tables whose store tables (:attr:`Spec.reads`) changed, and those are read again on
+first use, so a write by any process is seen by the next read here; the others stay. A write to a table nothing
+here reads (a scenario job's heartbeat) drops nothing. After a write by this process, or where the changed tables
+are not known, every table is dropped. There is no staleness window.
 """
 
 from __future__ import annotations
 
 import io
 import threading
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -30,7 +33,7 @@ from starlette.requests import Request
 
 from orechain.evidence import queries, schema
 from orechain.evidence.store import Store
-from orechain.interfaces.api.cache import MARK, ResponseCache, request_version
+from orechain.interfaces.api.cache import MARK, ResponseCache, changed_tables, request_version
 from orechain.interfaces.api.errors import ApiError
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, page_links, records
 
@@ -187,31 +190,47 @@ def _pick(rows: list[bytes], positions: list[int]) -> Sequence[bytes]:
 
 @dataclass(frozen=True)
 class Spec:
+    """How to read one table of the model: ``load`` reads it; ``schema_tables`` type its integer columns; ``keys``
+    are indexed by value, ``numbers`` kept as float arrays; ``reads`` names every store table ``load`` reads
+    (None: unknown, re-read after a change to any tracked table). A test checks ``reads`` against the SQL run."""
+
     load: Loader
     schema_tables: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
+    reads: frozenset[str] | None = None
+
+
+def _reads(*tables: str) -> frozenset[str]:
+    return frozenset(tables)
 
 
 SPECS: dict[str, Spec] = {
     "facilities": Spec(queries.facilities, ("facilities",),
                        ("stage", "status", "country", "commodity", "id", "operator", "source_id",
-                        "capacity_source_id"), ("lon", "lat")),
+                        "capacity_source_id"), ("lon", "lat"), _reads("facilities")),
     "observations": Spec(queries.observations, ("observations", "sources"),
-                         ("metric", "commodity", "country", "year", "stage", "source_id", "facility")),
-    "organisations": Spec(queries.organisations, ("organisations",), ("country", "kind", "id")),
-    "ownership": Spec(queries.ownership, ("ownership",), ("owner", "owned")),
-    "facility_owners": Spec(queries.facility_owners, ("facility_owners",), ("facility", "organisation")),
-    "facility_status": Spec(queries.facility_status, ("facility_status",), ("facility",)),
-    "links": Spec(queries.links, ("links",), ("upstream", "downstream")),
-    "deals": Spec(queries.deals, ("deals",), ("id",)),
-    "deal_parties": Spec(queries.deal_parties, ("deal_parties", "organisations"), ("country", "deal")),
-    "deal_phases": Spec(queries.deal_phases, ("deal_phases",), ("deal",)),
-    "deal_milestones": Spec(queries.deal_milestones, ("deal_milestones",), ("deal",)),
-    "events": Spec(queries.events, ("events",), ("id",)),
-    "sources": Spec(queries.sources, ("sources",), ("id",)),
-    "commodities": Spec(queries.commodities, ("commodities",), ("id",)),
-    "forms": Spec(queries.forms, ("forms",)),
+                         ("metric", "commodity", "country", "year", "stage", "source_id", "facility"),
+                         reads=_reads("observations", "sources")),
+    "organisations": Spec(queries.organisations, ("organisations",), ("country", "kind", "id"),
+                          reads=_reads("organisations")),
+    "ownership": Spec(queries.ownership, ("ownership",), ("owner", "owned"), reads=_reads("ownership")),
+    "facility_owners": Spec(queries.facility_owners, ("facility_owners",), ("facility", "organisation"),
+                               reads=_reads("facility_owners")),
+    "facility_status": Spec(queries.facility_status, ("facility_status",), ("facility",),
+                               reads=_reads("facility_status")),
+    "links": Spec(queries.links, ("links",), ("upstream", "downstream"), reads=_reads("links")),
+    "deals": Spec(queries.deals, ("deals",), ("id",), reads=_reads("deals", "commodities")),
+    "deal_parties": Spec(queries.deal_parties, ("deal_parties", "organisations"), ("country", "deal"),
+                         reads=_reads("deal_parties", "organisations")),
+    "deal_phases": Spec(queries.deal_phases, ("deal_phases",), ("deal",), reads=_reads("deal_phases")),
+    "deal_milestones": Spec(queries.deal_milestones, ("deal_milestones",), ("deal",),
+                             reads=_reads("deal_milestones")),
+    "events": Spec(queries.events, ("events",), ("id",), reads=_reads("events", "commodities", "forms")),
+    "sources": Spec(queries.sources, ("sources",), ("id",),
+                    reads=_reads("sources", "observations", "facilities")),
+    "commodities": Spec(queries.commodities, ("commodities",), ("id",), reads=_reads("commodities")),
+    "forms": Spec(queries.forms, ("forms",), reads=_reads("forms")),
 }
 
 
@@ -252,7 +271,9 @@ class View:
 
 
 class ReadModel:
-    """This process's tables, read on first use and dropped as a whole when ``version()`` changes.
+    """This process's tables, read on first use; when ``version()`` changes, those whose store tables changed
+    (:func:`~orechain.interfaces.api.cache.changed_tables` against :attr:`Spec.reads`) are dropped, or all of
+    them when that is not known.
 
     ``version`` must be read *before* a table is loaded (it is: :meth:`table` takes it first), so a write that
     commits while a table is read leaves a newer version behind and the next request reads again.
@@ -267,16 +288,23 @@ class ReadModel:
         self._tables: dict[str, Table] = {}
         self._lock = threading.Lock()
         self.loads = 0
+        self.load_counts: Counter[str] = Counter()  # reads of the store, per table of the model
 
     def current(self, version: Hashable | None = None) -> Hashable:
-        """The version now (``version`` if the caller already has it), dropping every table if it moved."""
+        """The version now (``version`` if the caller already has it), dropping the tables it made stale."""
         now = self._version() if version is None else version
         if now != self._seen:
             with self._lock:
                 if now != self._seen:
-                    self._tables = {}
+                    changed = changed_tables(self._seen, now)
+                    self._tables = {} if changed is None else \
+                        {n: t for n, t in self._tables.items() if not self._stale(n, changed)}
                     self._seen = now
         return now
+
+    def _stale(self, name: str, changed: frozenset[str]) -> bool:
+        reads = self._specs[name].reads
+        return bool(changed) if reads is None else not reads.isdisjoint(changed)
 
     def ready(self, name: str, version: Hashable | None = None) -> Table | None:
         """The table if it is loaded for the current version (cheap; never reads the store)."""
@@ -296,6 +324,7 @@ class ReadModel:
             built = build_table(spec.load(self._store), schema_tables=spec.schema_tables, keys=spec.keys,
                                 numbers=spec.numbers)
             self.loads += 1
+            self.load_counts[name] += 1
             if self._seen == now:  # keep it only if no newer version was seen while it was read
                 self._tables[name] = built
             return built

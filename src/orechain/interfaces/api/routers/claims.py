@@ -82,12 +82,14 @@ LIST_ENDPOINTS: dict[str, ListEndpoint] = {
     "/documents": ListEndpoint("documents"),
 }
 """The claims-ledger lists the read model answers (path under the API prefix -> endpoint)."""
+_CLAIM_TABLES = frozenset({"claims", "claim_entities", "claim_links", "documents"})
 TABLES: dict[str, Spec] = {
     "claims": Spec(_graded, keys=("id", "subject", "document", "ladder", "plausibility"),
-                   numbers=("independent_sources",)),
-    "claim_subjects": Spec(_subjects),
-    "claim_evidence": Spec(ledger.evidence_links, ("observations",), keys=("claim",)),
-    "documents": Spec(ledger.documents_frame, keys=("id", "name")),
+                   numbers=("independent_sources",), reads=_CLAIM_TABLES),
+    "claim_subjects": Spec(_subjects, reads=_CLAIM_TABLES),
+    "claim_evidence": Spec(ledger.evidence_links, ("observations",), keys=("claim",),
+                           reads=frozenset({"claim_links", "observations"})),
+    "documents": Spec(ledger.documents_frame, keys=("id", "name"), reads=frozenset({"claims", "documents"})),
 }
 """The claims-ledger tables of the read model."""
 

@@ -160,7 +160,7 @@ LIST_ENDPOINTS: dict[str, ListEndpoint] = {
     "/sources": ListEndpoint("sources"),
 }
 """The list endpoints the read model answers (path under the API prefix -> endpoint)."""
-TABLES: dict[str, Spec] = {"countries": Spec(lambda _store: _countries_frame(), keys=("code",))}
+TABLES: dict[str, Spec] = {"countries": Spec(lambda _store: _countries_frame(), keys=("code",), reads=frozenset())}
 """Tables of this router that are not in the store (the country table ships with the code)."""
 
 
