@@ -3,9 +3,14 @@ what a caller does to the frame it gets."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pandas as pd
 
-from orechain.interfaces.api.cache import ResponseCache
+from orechain.evidence import schema
+from orechain.evidence.store import Store
+from orechain.interfaces.api.cache import ResponseCache, TableVersions, changed_tables, data_version_probe
 
 
 def test_frames_are_kept_until_the_data_changes_or_a_clear() -> None:
@@ -123,3 +128,45 @@ def test_responses_are_bounded_in_count_and_bytes() -> None:
     assert cache.size_bytes == 3  # at most three entries
     cache.clear()
     assert cache.size_bytes == 0
+
+
+def test_changed_tables_between_tokens() -> None:
+    a = TableVersions.of([("events", 1), ("sources", 4)])
+    b = TableVersions.of([("sources", 4), ("events", 2)])
+    assert a == TableVersions.of([("sources", 4), ("events", 1)])  # order does not matter
+    assert changed_tables((0, a), (0, a)) == frozenset()
+    assert changed_tables((0, a), (0, b)) == {"events"}
+    assert changed_tables((0, a), (0, TableVersions.of([("events", 1)]))) == {"sources"}  # a row gone
+    assert changed_tables((0, a), (1, a)) is None  # this process wrote: everything
+    assert changed_tables((0, (1, 5)), (0, (1, 6))) is None  # a database-wide value: everything
+    assert changed_tables(object(), (0, a)) is None
+
+
+def test_sqlite_probe_reads_versions_only_when_the_database_moved(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "v.db") as store:
+        probe = data_version_probe(store.url)
+        first = probe()
+        reads = probe.table_reads  # type: ignore[attr-defined]
+        assert [probe() for _ in range(5)] == [first] * 5
+        assert probe.table_reads == reads  # type: ignore[attr-defined]  # nothing moved: the pragma alone
+        with store.transaction() as conn:  # an untracked table: the versions are read once, and unchanged
+            conn.execute(schema.scenario_jobs.insert().values(id="j" * 32, content_hash="j" * 64, state="queued",
+                                                              scenarios=1, done=0, submitted_at=0.0,
+                                                              heartbeat_at=0.0, worker="t"))
+        assert probe() == first and probe() == first
+        assert probe.table_reads == reads + 1  # type: ignore[attr-defined]
+        with store.transaction() as conn:
+            conn.execute(schema.sources.insert().values(id="s", publisher="p", title="t", kind="dataset"))
+        assert changed_tables((0, first), (0, probe())) == {"sources"}
+
+
+def test_sqlite_probe_without_versions_table_is_database_wide(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # a database with no data_versions (before migration 0007)
+        conn.execute("CREATE TABLE t (x INTEGER)")
+    probe = data_version_probe(f"sqlite:///{path}")
+    first = probe()
+    assert not isinstance(first, TableVersions) and probe() == first
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO t VALUES (1)")
+    assert probe() != first
