@@ -62,6 +62,11 @@ ALLOWED = {
         "constant fragments, constant column names and '?' marks; every filter value is a bound parameter",
     ("analytics/geopolrisk_peerdb.py", "work"):
         "the _trade statement plus constant rowid bounds as '?' marks; the bounds are bound parameters",
+    # DDL cannot bind identifiers: trigger DDL names tables of the migration's constant TRACKED tuple only
+    ("evidence/migrations/versions/0007_data_versions.py", "create_triggers"):
+        "CREATE TRIGGER on a table name checked against the constant TRACKED tuple; no values",
+    ("evidence/migrations/versions/0007_data_versions.py", "downgrade"):
+        "DROP TRIGGER on table names of the constant TRACKED tuple; no values",
 }
 
 

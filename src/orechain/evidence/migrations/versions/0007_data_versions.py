@@ -42,16 +42,18 @@ TRACKED = ("imports", "sources", "countries", "country_groups", "commodities", "
 EXCLUDED = ("scenario_jobs", "trade_flows", "api_users", "api_tokens", "audit_log", "ingest_progress")
 """The tables deliberately left without (see the module text)."""
 
-_PG_FUNCTION = "orechain_bump_data_version"
 _SQLITE_EVENTS = ("insert", "update", "delete")
 
 
 def create_triggers(bind: sa.Connection, table: str) -> None:
-    """The triggers that bump ``table``'s row of ``data_versions`` (SQLite or PostgreSQL)."""
+    """The triggers that bump ``table``'s row of ``data_versions`` (SQLite or PostgreSQL). DDL cannot bind
+    identifiers, so the table name is written into the statements: only names of :data:`TRACKED` are accepted."""
+    if table not in TRACKED:
+        raise ValueError(f"{table!r} is not a tracked table")
     bump = f"UPDATE data_versions SET version = version + 1 WHERE table_name = '{table}'"
     if bind.dialect.name == "postgresql":
         bind.exec_driver_sql(f"CREATE TRIGGER dv_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
-                             f"FOR EACH STATEMENT EXECUTE FUNCTION {_PG_FUNCTION}()")
+                             "FOR EACH STATEMENT EXECUTE FUNCTION orechain_bump_data_version()")
         return
     for event in _SQLITE_EVENTS:
         bind.exec_driver_sql(f"CREATE TRIGGER dv_{table}_{event} AFTER {event.upper()} ON {table} "
@@ -69,7 +71,7 @@ def upgrade() -> None:
     op.bulk_insert(versions, [{"table_name": t, "version": 0} for t in TRACKED])
     if bind.dialect.name == "postgresql":
         bind.exec_driver_sql(
-            f"CREATE FUNCTION {_PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "CREATE FUNCTION orechain_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             "UPDATE data_versions SET version = version + 1 WHERE table_name = TG_TABLE_NAME; "
             "RETURN NULL; END $$")
     for table in TRACKED:
@@ -85,6 +87,6 @@ def downgrade() -> None:
             for event in _SQLITE_EVENTS:
                 bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS dv_{table}_{event}")
     if bind.dialect.name == "postgresql":
-        bind.exec_driver_sql(f"DROP FUNCTION IF EXISTS {_PG_FUNCTION}()")
+        bind.exec_driver_sql("DROP FUNCTION IF EXISTS orechain_bump_data_version()")
     if "data_versions" in sa.inspect(bind).get_table_names():
         op.drop_table("data_versions")
