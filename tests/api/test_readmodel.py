@@ -209,10 +209,11 @@ def test_job_writes_reload_nothing(store: Store) -> None:
 
 def test_a_raw_write_to_one_table_reloads_that_table_only(store: Store) -> None:
     app = create_app(store.url, load_shipped=False, dashboard=False, job_workers=1)
-    model = app.state.orechain.model
+    model, cache = app.state.orechain.model, app.state.orechain.cache
     with TestClient(app) as client:
         before = _get_all(client)
         counts = dict(model.load_counts)
+        hits, stale, drops = cache.hits, cache.stale, cache.drops
         assert counts["events"] == 1 and counts["facilities"] == 1
         event_id = before["/events"]["data"][0]["id"]
         _raw_write_elsewhere(store.url, f"UPDATE events SET notes = 'changed by raw SQL' WHERE id = '{event_id}'")
@@ -222,13 +223,36 @@ def test_a_raw_write_to_one_table_reloads_that_table_only(store: Store) -> None:
                                                                        if k != "/events"}
         reloaded = {name for name, n in model.load_counts.items() if n != counts.get(name)}
         assert reloaded == {"events"}  # facilities, observations, sources, deals, claims: kept in memory
+        # and their cached answers kept: only /events was dropped from the response cache
+        assert (cache.hits - hits, cache.stale - stale) == (len(LISTS) - 1, 1)
         # a table another one is built from: sources joins observations and facilities
         _raw_write_elsewhere(store.url, "UPDATE observations SET period = 'raw' WHERE id = (SELECT min(id) FROM "
                                         "observations)")
-        counts = dict(model.load_counts)
+        counts, hits, stale = dict(model.load_counts), cache.hits, cache.stale
         _get_all(client)
         reloaded = {name for name, n in model.load_counts.items() if n != counts.get(name)}
         assert reloaded == {"observations", "sources"}  # claims read claim_links, not observations
+        assert (cache.hits - hits, cache.stale - stale) == (len(LISTS) - 2, 2)
+        assert cache.drops == drops  # never everything at once
+    app.state.orechain.store.close()
+
+
+def test_answers_of_unknown_reads_are_dropped_on_any_change(store: Store) -> None:
+    """Answers built from frames (conflicts, via the frame cache) do not record their tables: any tracked change
+    drops them; a job write does not."""
+    app = create_app(store.url, load_shipped=False, dashboard=False, job_workers=1)
+    cache = app.state.orechain.cache
+    with TestClient(app) as client:
+        paths = ["/conflicts", "/events"]
+        _get_all(client, paths)
+        _raw_write_elsewhere(store.url, "UPDATE scenario_jobs SET worker = 'x'")  # untracked: nothing dropped
+        hits = cache.hits
+        _get_all(client, paths)
+        assert cache.hits == hits + 2
+        _raw_write_elsewhere(store.url, "UPDATE deals SET notes = 'x'")  # neither reads deals: conflicts dropped
+        hits, stale = cache.hits, cache.stale
+        _get_all(client, paths)
+        assert (cache.hits - hits, cache.stale - stale) == (1, 1)
     app.state.orechain.store.close()
 
 

@@ -18,21 +18,66 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine, make_url
 
-__all__ = ["MARK", "CacheMiddleware", "CachedResponse", "ResponseCache", "TableVersions", "changed_tables",
-           "data_version_probe", "request_version"]
+__all__ = ["MARK", "READS", "CacheMiddleware", "CachedResponse", "Reads", "ResponseCache", "TableVersions",
+           "changed_tables", "data_version_probe", "request_version"]
 
 
 @dataclass(frozen=True)
 class CachedResponse:
+    """A kept answer; ``reads``: the store tables it was built from (None: not known, dropped on any change)."""
+
     body: bytes
     media_type: str
     headers: tuple[tuple[str, str], ...]
+    reads: frozenset[str] | None = None
+
+
+@dataclass
+class Reads:
+    """What one request's answer was built from, noted while it is built (:data:`READS`): the store tables of
+    the read-model tables it used (``tables``), whether it used anything else or a read-model table of unknown
+    reads (``unknown``), and whether its handler declared it is built from the read model only (``declared``,
+    :meth:`declare`). Only a declared answer with no unknown read records its tables; any other is dropped on
+    any change of a tracked table."""
+
+    tables: set[str] = field(default_factory=set)
+    unknown: bool = False
+    declared: bool = False
+
+    def note(self, tables: frozenset[str] | None) -> None:
+        if tables is None:
+            self.unknown = True
+        else:
+            self.tables |= tables
+
+    def result(self) -> frozenset[str] | None:
+        return frozenset(self.tables) if self.declared and not self.unknown else None
+
+    @staticmethod
+    def declare() -> None:
+        """Say that the answer being built comes from the read model only (model lists and details)."""
+        reads = READS.get()
+        if reads is not None:
+            reads.declared = True
+
+    @staticmethod
+    def add(tables: frozenset[str] | None) -> None:
+        """Note that the answer being built used ``tables`` (None: something of unknown reads)."""
+        reads = READS.get()
+        if reads is not None:
+            reads.note(tables)
+
+
+READS: ContextVar[Reads | None] = ContextVar("orechain_reads", default=None)
+"""The :class:`Reads` of the request being answered (set by :class:`CacheMiddleware`; worker threads started with
+``run_in_threadpool`` share it)."""
 
 
 @dataclass(frozen=True)
@@ -226,14 +271,15 @@ class ResponseCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
-        self.drops = 0  # times everything kept was dropped (a data change or a local write)
+        self.drops = 0  # times everything kept was dropped (a local write, or changed tables not known)
+        self.stale = 0  # responses dropped because a table they were built from changed
         self._generation = 0  # bumped by clear(): a result computed before a local write is not kept
         self._rounds = ProbeRounds(version) if getattr(version, "shared", False) else None
 
     def _check(self) -> None:
         now = self._version()
         if now != self._seen:
-            self._drop_all()
+            self._drop_changed(now)
             self._seen = now
 
     def _drop_all(self) -> None:
@@ -241,6 +287,20 @@ class ResponseCache:
         self._items.clear()
         self._frames.clear()
         self._bytes = 0
+
+    def _drop_changed(self, now: Hashable) -> None:
+        """Drop what the move from the version seen to ``now`` made stale: the responses built from a changed
+        table or of unknown reads, and every frame (frames do not record their tables); all when the changed
+        tables are not known."""
+        changed = changed_tables((0, self._seen), (0, now))
+        if changed is None:
+            self._drop_all()
+            return
+        self._frames.clear()
+        stale = [k for k, v in self._items.items() if v.reads is None or not v.reads.isdisjoint(changed)]
+        for key in stale:
+            self._bytes -= len(self._items.pop(key).body)
+        self.stale += len(stale)
 
     @property
     def size_bytes(self) -> int:
@@ -268,7 +328,9 @@ class ResponseCache:
 
     def frame(self, key: Hashable, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """The frame ``build`` reads, kept until the data changes. A read takes a shallow copy: with pandas'
-        copy-on-write nothing a caller does to it reaches the kept frame."""
+        copy-on-write nothing a caller does to it reaches the kept frame. The request's answer is noted as built
+        from tables not known (a frame does not say which it read)."""
+        Reads.add(None)
         with self._lock:
             self._check()
             hit = self._frames.get(key)
@@ -302,7 +364,7 @@ class ResponseCache:
     def _settle(self, now: Hashable) -> Hashable:
         with self._lock:
             if now != self._seen:
-                self._drop_all()
+                self._drop_changed(now)
                 self._seen = now
             return (self._generation, now)
 
@@ -351,6 +413,14 @@ class CacheMiddleware:
                 accept = value
                 break
         key = (scope["path"], scope["query_string"], accept)
+        reads = Reads()
+        reset = READS.set(reads)
+        try:
+            await self._answer(scope, receive, send, key, reads)
+        finally:
+            READS.reset(reset)
+
+    async def _answer(self, scope: Any, receive: Any, send: Any, key: Hashable, reads: Reads) -> None:
         token = await self.cache.atoken()
         scope[VERSION_KEY] = token  # the read model and the routes use this request's version: one probe
         hit = self.cache.get(key, token)
@@ -374,7 +444,8 @@ class CacheMiddleware:
                     hdrs = {k.decode().lower(): v.decode() for k, v in state["headers"]}
                     media = hdrs.pop("content-type", "application/octet-stream")
                     hdrs.pop("content-length", None)
-                    self.cache.put(key, CachedResponse(b"".join(state["chunks"]), media, tuple(hdrs.items())), token)
+                    self.cache.put(key, CachedResponse(b"".join(state["chunks"]), media, tuple(hdrs.items()),
+                                                       reads.result()), token)
             await send(message)
 
         await self.app(scope, receive, capture)

@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from orechain.evidence.store import Store
-from orechain.interfaces.api.cache import MARK, ResponseCache, request_version
+from orechain.interfaces.api.cache import MARK, Reads, ResponseCache, request_version
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, render_list, render_page
 from orechain.interfaces.api.readmodel import ListEndpoint, ReadModel, View, ensure_tables, page_body
 
@@ -58,6 +58,7 @@ async def model_listing(request: Request, page: Page, endpoint: ListEndpoint, ar
     await ensure_tables(ctx.model, endpoint.tables(), version)
     query = endpoint.query(ctx.model, version, args)
     body, media, headers = page_body(ctx.model.table(endpoint.table, version), query, page, fmt, request)
+    Reads.declare()
     return Response(body, media_type=media, headers={**headers, **MARK})
 
 
@@ -76,7 +77,9 @@ async def model_detail(request: Request, tables: Sequence[str], build: Callable[
     ctx = context(request)
     version = request_version(request.scope, ctx.cache)
     await ensure_tables(ctx.model, tables, version)
-    return Response(json_bytes(build(View(ctx.model, version))), media_type="application/json", headers=MARK)
+    body = json_bytes(build(View(ctx.model, version)))
+    Reads.declare()
+    return Response(body, media_type="application/json", headers=MARK)
 
 
 async def detail(request: Request, build: Callable[[], dict[str, Any]]) -> Response:

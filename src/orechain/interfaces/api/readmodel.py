@@ -33,7 +33,7 @@ from starlette.requests import Request
 
 from orechain.evidence import queries, schema
 from orechain.evidence.store import Store
-from orechain.interfaces.api.cache import MARK, ResponseCache, changed_tables, request_version
+from orechain.interfaces.api.cache import MARK, Reads, ResponseCache, changed_tables, request_version
 from orechain.interfaces.api.errors import ApiError
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, page_links, records
 
@@ -309,11 +309,15 @@ class ReadModel:
     def ready(self, name: str, version: Hashable | None = None) -> Table | None:
         """The table if it is loaded for the current version (cheap; never reads the store)."""
         self.current(version)
+        Reads.add(self._specs[name].reads)
         return self._tables.get(name)
 
     def table(self, name: str, version: Hashable | None = None) -> Table:
-        """The table ``name`` for the current version, read from the store if needed (blocking)."""
+        """The table ``name`` for the current version, read from the store if needed (blocking). The request
+        being answered is noted as built from the store tables ``name`` reads (:class:`~orechain.interfaces.api.
+        cache.Reads`)."""
         now = self.current(version)
+        Reads.add(self._specs[name].reads)
         hit = self._tables.get(name)
         if hit is not None:
             return hit
@@ -466,6 +470,7 @@ class ListMiddleware:
         except (NotHere, ApiError, Exception):  # the route answers it, or reports the error (one body, logged)
             await self.app(scope, receive, send)
             return
+        Reads.declare()  # built from the read model only: the response cache keeps it until one of its tables changes
         # the headers starlette's Response(body, media_type=media, headers=...) sends (a test compares them)
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in {**headers, **MARK}.items()]
         raw += [(b"content-length", str(len(body)).encode()), (b"content-type", media.encode("latin-1"))]
