@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -39,7 +39,6 @@ class CachedResponse:
     reads: frozenset[str] | None = None
 
 
-@dataclass
 class Reads:
     """What one request's answer was built from, noted while it is built (:data:`READS`): the store tables of
     the read-model tables it used (``tables``), whether it used anything else or a read-model table of unknown
@@ -47,9 +46,12 @@ class Reads:
     :meth:`declare`). Only a declared answer with no unknown read records its tables; any other is dropped on
     any change of a tracked table."""
 
-    tables: set[str] = field(default_factory=set)
-    unknown: bool = False
-    declared: bool = False
+    __slots__ = ("declared", "tables", "unknown")
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+        self.unknown = False
+        self.declared = False
 
     def note(self, tables: frozenset[str] | None) -> None:
         if tables is None:
@@ -85,6 +87,12 @@ class TableVersions:
     """The rows of ``data_versions`` (table name, version), sorted: equal exactly when no tracked table changed."""
 
     items: tuple[tuple[str, int], ...]
+
+    def __eq__(self, other: object) -> bool:  # checked on every request: the same object when nothing moved
+        return self is other or (isinstance(other, TableVersions) and self.items == other.items)
+
+    def __hash__(self) -> int:
+        return hash(self.items)
 
     @classmethod
     def of(cls, rows: Iterable[tuple[str, int]]) -> TableVersions:
