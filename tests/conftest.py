@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,20 @@ class PgServer:
         return name
 
     def drop(self, name: str) -> None:
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # WITH (FORCE) cannot end an autovacuum worker that happens to be in the database (PostgreSQL answers
+        # "must be a member of the role whose process is being terminated"); such a worker finishes within
+        # moments, so the drop is retried for up to 30 s before the error stands.
+        from sqlalchemy.exc import DBAPIError
+
+        for attempt in range(60):
+            try:
+                with self.admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except DBAPIError as exc:
+                if "must be a member of the role" not in str(exc) or attempt == 59:
+                    raise
+                time.sleep(0.5)
         if name in self.created:
             self.created.remove(name)
 
