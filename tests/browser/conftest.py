@@ -7,8 +7,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,13 @@ def shipped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         load_into(store)
     with _serve(db) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Callable[..., AbstractContextManager[str]]:
+    """``_serve`` for test modules that need a server of their own (a module cannot import this conftest by name:
+    every test folder's conftest is a module called ``conftest``, so ``sys.modules`` holds only the last one)."""
+    return _serve
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,8 @@ sync with the fields, and the API token control against a server that requires t
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -117,33 +116,20 @@ def test_the_advanced_yaml_and_the_fields_stay_in_sync(page: Any, shipped_server
 
 
 @pytest.fixture(scope="module")
-def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A server that needs a token for every read and an editor's for jobs, and a viewer's token (the browser
-    conftest's server, made while the two settings are in the environment)."""
+def token_server(tmp_path_factory: pytest.TempPathFactory,
+                 serve_app: Callable[..., AbstractContextManager[str]]) -> Iterator[tuple[str, str]]:
+    """A server that needs a token for every read and an editor's for jobs, and a viewer's token."""
     from orechain.access.audit import Actor
-    from orechain.access.users import add_user, issue_token
+    from orechain.access.users import Role, add_user, issue_token
     from orechain.evidence.store import Store
+    from orechain.interfaces.api.auth import AccessConfig
 
-    here = str(Path(__file__).with_name("conftest.py"))
-    conftest = next(m for m in list(sys.modules.values()) if getattr(m, "__file__", None) == here)
     db = tmp_path_factory.mktemp("tokens") / "tokens.db"
     with Store.open(db) as store:
         add_user(store, "ana", "viewer", Actor("cli:test"))
         token = issue_token(store, "ana", Actor("cli:test"))
-    env = {"ORECHAIN_API_READ_TOKEN_REQUIRED": "true", "ORECHAIN_API_JOB_ROLE": "editor"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        serving = conftest._serve(db)
-        url = serving.__enter__()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                del os.environ[k]
-            else:
-                os.environ[k] = v
-    yield url, token
-    serving.__exit__(None, None, None)
+    with serve_app(db, access=AccessConfig(read_token_required=True, job_role=Role.EDITOR)) as url:
+        yield url, token
 
 
 def test_the_token_control_lets_the_dashboard_read_a_protected_server(browser: Any,
