@@ -11,13 +11,14 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from orechain.analytics.concentration import controlling_countries, normalise_governance
+from orechain.analytics.concentration import controlling_countries, feed_routes, feed_shares, normalise_governance
 from orechain.analytics.errors import AnalyticsInputError
 from orechain.evidence import queries
 from orechain.evidence.store import Store
 
 __all__ = ["choose_governance_source", "facility_frame", "governance_frame", "governance_sources", "hs_codes",
-           "importer_groups", "oecd_members", "order_governance_sources", "production_frame", "trade_frame"]
+           "importer_groups", "oecd_members", "order_governance_sources", "production_frame", "separation_feed",
+           "trade_frame"]
 
 PRODUCING = ("commissioning", "operating")
 
@@ -44,6 +45,38 @@ def production_frame(store: Store, commodity: str | None = None, *, source_id: s
                         "source_id": df["source_id"], "source_date": df["source_date"], "quality": df["quality"],
                         "value_text": df["value_text"]})
     return out.reset_index(drop=True)
+
+
+def separation_feed(store: Store, commodity: str, years: Sequence[int] | None = None,
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Separation estimated from feed (:func:`orechain.analytics.concentration.feed_shares`) for the years asked
+    (default: every year the shipped routes cover): (feed shares with ``mine_source_id``, the routes used, the
+    unit). Each year's routes are read against the mine production of the source they name, that year only;
+    a year whose routes name several sources, a year without routes, or production in several units raises
+    :class:`AnalyticsInputError` rather than mixing them."""
+    routes = feed_routes(commodity)
+    held = sorted(set(routes["year"]))
+    if not held:
+        raise AnalyticsInputError("feed", [f"no feed routes for {commodity} "
+                                           "(analytics/data/separation_feed_routes.csv)"])
+    missing = sorted(set(years or ()) - set(held))
+    if missing:
+        raise AnalyticsInputError("feed", [f"no feed routes for {', '.join(map(str, missing))}; routes are held for "
+                                           f"{', '.join(map(str, held))}"])
+    routes = routes[routes["year"].isin(list(years) if years else held)].reset_index(drop=True)
+    per_year = routes.groupby("year")["mine_source_id"].unique()
+    mixed = [f"{y}: {', '.join(sorted(s))}" for y, s in per_year.items() if len(s) > 1]
+    if mixed:
+        raise AnalyticsInputError("feed", [f"the routes of one year name several production sources ({m})"
+                                           for m in mixed])
+    mine = production_frame(store, commodity)
+    source = mine["year"].map(per_year.map(lambda s: s[0]))
+    mine = mine[mine["source_id"] == source]
+    units = sorted(set(mine["unit"]))
+    if len(units) > 1:
+        raise AnalyticsInputError("feed", [f"mine production in several units: {', '.join(units)}"])
+    fs = feed_shares(mine[["year", "country", "value"]], routes)
+    return fs.assign(mine_source_id=fs["year"].map(per_year.map(lambda s: s[0]))), routes, units[0] if units else ""
 
 
 def governance_sources(store: Store, indicator: str = "PV.EST") -> pd.DataFrame:
