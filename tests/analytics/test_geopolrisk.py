@@ -320,6 +320,15 @@ def test_peer_db_filters_in_numpy_give_the_same_rows(tmp_path: Path, monkeypatch
         np.testing.assert_array_equal(getattr(in_sql.inputs, f), getattr(in_numpy.inputs, f))
 
 
+def test_peer_db_reads_a_repeated_year_once(tmp_path: Path) -> None:
+    from orechain.analytics.geopolrisk_peerdb import read_peer_db
+
+    lib = _fake_peer_lib(tmp_path)
+    once, twice = (read_peer_db(lib, ["Rare earth"], y).inputs for y in ([2023], [2023, 2023]))
+    for f in ("prod_country", "prod_value", "gov_country", "gov_risk", "trade_year", "trade_qty"):
+        np.testing.assert_array_equal(getattr(once, f), getattr(twice, f))
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"materials": ["Gold"]}, "no material 'Gold' with an HS code"),
     ({"materials": ["Copper"], "years": [2024]}, "year 2024 is outside the production data for 'Copper'.*2022-2023"),

@@ -345,6 +345,8 @@ def read_peer_db(lib: str | os.PathLike[str], materials: Sequence[str] | None = 
     table is scanned by ``threads`` threads, each over a rowid range (default 1: on the shared 2-core
     development machine, 2 or 3 threads were no faster; see docs/benchmarks.md)."""
     lib = os.fspath(lib)
+    if years is not None:  # a repeated year would read each production and governance row twice
+        years = list(dict.fromkeys(int(y) for y in years))
     wmd_path = os.path.join(lib, "world_mining_data.db")
     con = _connect(wmd_path)
     try:
