@@ -69,3 +69,21 @@ def test_head_answers_the_plain_headers_without_a_body(client: TestClient) -> No
 def test_unknown_files_are_still_404(client: TestClient) -> None:
     assert client.get("/vendor/no-such.js", headers={"Accept-Encoding": "gzip"}).status_code == 404
     assert client.get("/static/../__init__.py").status_code == 404
+
+
+def test_a_changed_file_is_compressed_again_and_replaces_its_old_version(tmp_path: Path) -> None:
+    from fastapi import FastAPI
+
+    from orechain.interfaces.web import Assets
+
+    f = tmp_path / "a.js"
+    f.write_text("var a = 1;\n" * 50)
+    assets = Assets(directory=tmp_path, cache_control="no-cache")
+    app = FastAPI()
+    app.mount("/s", assets)
+    with TestClient(app) as c:
+        assert c.get("/s/a.js", headers={"Accept-Encoding": "gzip"}).text == f.read_text()
+        f.write_text("var b = 2;\n" * 60)
+        r = c.get("/s/a.js", headers={"Accept-Encoding": "gzip"})
+        assert r.headers["content-encoding"] == "gzip" and r.text == f.read_text()
+    assert list(assets._gz) == [str(f)]  # one version per file

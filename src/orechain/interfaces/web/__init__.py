@@ -55,20 +55,23 @@ _COMPRESSIBLE = (".js", ".css", ".json", ".svg", ".txt", ".html")
 class Assets(StaticFiles):
     """Static files with a ``Cache-Control`` header, gzip-compressed for clients that accept it.
 
-    The compressed bytes are made once per (file, size, modification time) and kept in memory; the
-    compressed answer carries the file's ETag as a weak one (same content, another encoding) and
-    ``Vary: Accept-Encoding``, so revalidation answers 304 for either encoding."""
+    The compressed bytes are made once per file and kept in memory, one version per file (made again when
+    its size or modification time changes); the compressed answer carries the file's ETag as a weak one
+    (same content, another encoding) and ``Vary: Accept-Encoding``, so revalidation answers 304 for either
+    encoding."""
 
     def __init__(self, *, directory: Path, cache_control: str) -> None:
         super().__init__(directory=directory)
         self.cache_control = cache_control
-        self._gz: dict[tuple[str, int, int], bytes] = {}
+        self._gz: dict[str, tuple[int, int, bytes]] = {}  # path -> (size, mtime_ns, gzip bytes)
 
-    def _compressed(self, path: str, size: int, mtime_ns: int) -> bytes:
-        key = (path, size, mtime_ns)
-        if key not in self._gz:
-            self._gz[key] = gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
-        return self._gz[key]
+    async def _compressed(self, path: str, st: os.stat_result) -> bytes:
+        cached = self._gz.get(path)
+        if cached is not None and cached[:2] == (st.st_size, st.st_mtime_ns):
+            return cached[2]
+        body = await anyio.to_thread.run_sync(lambda: gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0))
+        self._gz[path] = (st.st_size, st.st_mtime_ns, body)
+        return body
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
@@ -79,8 +82,11 @@ class Assets(StaticFiles):
                 and "range" not in request
                 and str(response.path).endswith(_COMPRESSIBLE) and "gzip" in request.get("accept-encoding", "")):
             return response  # HEAD and range requests are answered from the file as it is
-        st = os.stat(response.path)
-        body = await anyio.to_thread.run_sync(self._compressed, str(response.path), st.st_size, st.st_mtime_ns)
+        # StaticFiles already stat'ed the file (in a worker thread); a cached body is served without leaving the loop
+        st = response.stat_result
+        if st is None:
+            st = await anyio.to_thread.run_sync(os.stat, response.path)
+        body = await self._compressed(str(response.path), st)
         headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "etag", "accept-ranges")}
         headers["content-encoding"] = "gzip"
         headers["etag"] = "W/" + response.headers["etag"]
