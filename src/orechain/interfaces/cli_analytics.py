@@ -293,39 +293,23 @@ def _feed_concentration(store: Store, commodity: str, stage: str | None, by: Hhi
     """Concentration of separation estimated from feed: (concentration per year, each country's feed, the
     routes used)."""
     from orechain.analytics import inputs
-    from orechain.analytics.concentration import concentration, feed_routes, feed_shares
+    from orechain.analytics.concentration import concentration
 
     if stage != "separation":
         raise AnalyticsInputError("hhi", ["--basis feed estimates the separation stage: use --stage separation"])
     if by is not HhiBy.host:
         raise AnalyticsInputError("hhi", ["--basis feed is by host country only: its routes run between countries"])
-    routes = feed_routes(commodity)
-    if not len(routes):
-        raise AnalyticsInputError("hhi", [f"no feed routes for {commodity} "
-                                          "(analytics/data/separation_feed_routes.csv)"])
-    held = sorted(set(routes["year"]))
-    if year:
-        missing = sorted(set(year) - set(held))
-        if missing:
-            raise AnalyticsInputError("hhi", [f"no feed routes for {', '.join(map(str, missing))}; routes are held "
-                                              f"for {', '.join(map(str, held))}"])
-        routes = routes[routes["year"].isin(year)]
-    sources = sorted(set(routes["mine_source_id"]))
-    if len(sources) != 1:
-        raise AnalyticsInputError("hhi", [f"feed routes read against several production sources: {sources}; "
-                                          "ask for one year"])
-    mine = inputs.production_frame(store, commodity, source_id=sources[0])
-    mine = mine[mine["year"].isin(set(routes["year"]))]
-    fs = feed_shares(mine[["year", "country", "value"]], routes)
-    unit = str(mine["unit"].iloc[0]) if len(mine) else ""
-    err.print(f"feed basis: {sources[0]} mine production ({unit}) with {len(routes)} routes; the total is the sum "
+    fs, routes, unit = inputs.separation_feed(store, commodity, year)
+    sources = " ".join(sorted(set(fs["mine_source_id"])))
+    err.print(f"feed basis: {sources} mine production ({unit}) with {len(routes)} routes; the total is the sum "
               "of the countries (OTH processed outside the named countries)")
     df = fs[fs["feed"] > 0].assign(commodity=commodity, stage="separation").rename(columns={"feed": "value"})
     res = concentration(df, by=["commodity", "stage", "year"], top_n=top, governance=gov, denominator="sum")
     res.insert(3, "unit", unit)
-    res = _with_governance_source(res, gov).assign(mine_source_id=sources[0],
-                                                   stage_basis=STAGE_BASIS_LABEL[StageBasis.feed])
-    fs = fs.assign(unit=unit, mine_source_id=sources[0], stage_basis=STAGE_BASIS_LABEL[StageBasis.feed])
+    res = _with_governance_source(res, gov)
+    res = res.assign(mine_source_id=res["year"].map(dict(zip(fs["year"], fs["mine_source_id"], strict=False))),
+                     stage_basis=STAGE_BASIS_LABEL[StageBasis.feed])
+    fs = fs.assign(unit=unit, stage_basis=STAGE_BASIS_LABEL[StageBasis.feed])
     return res, fs, routes
 
 
