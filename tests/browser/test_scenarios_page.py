@@ -115,6 +115,22 @@ def test_the_advanced_yaml_and_the_fields_stay_in_sync(page: Any, shipped_server
     assert_local_only(page, shipped_server, expected_status=422)
 
 
+def test_a_chosen_option_is_listed_once_and_written_into_the_yaml(page: Any, shipped_server: str) -> None:
+    page.goto("/scenarios")
+    wait_ready(page)
+    ref = "projects.pk-phase1-export.status"
+    before = field(page, ref).input_value()
+    after = "operating" if before != "operating" else "construction"
+    field(page, ref).select_option(after)
+    change = page.locator(f"#s-changes li[data-ref='{ref}']")
+    assert change.count() == 1 and f"{before} → {after}" in change.inner_text()
+    assert page.locator("#s-changes-count").inner_text() == "1"
+    assert f"status: {after}" in page.locator("#s-yaml").input_value()
+    field(page, ref).select_option(before)  # back to the built-in's value: no change listed
+    assert page.locator("#s-changes li").count() == 0
+    assert_local_only(page, shipped_server)
+
+
 @pytest.fixture(scope="module")
 def token_server(tmp_path_factory: pytest.TempPathFactory,
                  serve_app: Callable[..., AbstractContextManager[str]]) -> Iterator[tuple[str, str]]:

@@ -91,7 +91,7 @@
       h("legend", { "data-prose": "the group's name" }, group),
       items.map(([f, i]) => {
         const id = "f-" + i, common = { id, "data-key": f.key, "data-ref": f.ref, "aria-describedby": `${id}-err ${id}-src`,
-                                        on: { change: () => onEdit(i), input: () => onEdit(i) } };
+                                        on: { input: () => onEdit(i) } };  // "input" fires for selects too; "change" would redo it
         const input = f.kind === "enum"
           ? h("select", common, f.options.map(o => h("option", { value: o, selected: o === shown(f) }, o)))
           : h("input", Object.assign({ type: f.kind === "date" ? "date" : "number", value: shown(f), required: true,
