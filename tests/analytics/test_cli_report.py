@@ -169,3 +169,19 @@ def test_trace_shares_on_an_output_basis(db: Path) -> None:
     assert set(df["stage_basis"]) == {"output (capacity where no output is observed)"}
     r = CliRunner().invoke(app, ["trace", "--db", str(db), "--show", "paths", "--basis", "output"])
     assert r.exit_code == 2 and "applies to --show shares" in r.output
+
+
+def test_separation_bases_without_any_separation_output(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orechain.analytics import inputs
+    from orechain.analytics.network import build_network, facility_output
+    from orechain.evidence import queries
+    from orechain.report.sections import dependency
+
+    # no output observation for any separation plant: the output rows are left out (min() of no years raised)
+    monkeypatch.setattr(dependency, "facility_output", lambda obs: facility_output(obs.iloc[0:0]))
+    store = Store.open(db)
+    net = build_network(inputs.facility_frame(store, dependency.COMMODITY), queries.links(store),
+                        commodity=dependency.COMMODITY)
+    df, _ = dependency.separation_bases(store, net)
+    assert not df["basis"].str.startswith("output").any()
+    assert "capacity" in set(df["basis"]) and "feed" in set(df["basis"])

@@ -87,10 +87,11 @@ def separation_bases(store: Store, net: Network) -> tuple[pd.DataFrame, set[str]
         out = output_shares(net, facility_output(obs), commodity=COMMODITY, stages=["separation"])
     except AnalyticsInputError:
         out = None
-    if out is not None and "CHN" in set(out.shares["country"]):
+    cov = out.coverage[out.coverage["counted_as"] == "output"] if out is not None else None
+    # without any separation output there is no output basis (its "others at capacity" row would be capacity)
+    if out is not None and cov is not None and len(cov) and "CHN" in set(out.shares["country"]):
         chn = out.shares[out.shares["country"] == "CHN"]
         o = {k: float(chn[k].iloc[0]) for k in ("hosted_share", "hosted_share_measured", "measured_share")}
-        cov = out.coverage[out.coverage["counted_as"] == "output"]
         years = "-".join(sorted({str(int(min(cov["output_year"]))), str(int(max(cov["output_year"])))}))
         sources |= {x for v in cov["source_ids"] for x in str(v).split()}
         rows.append(("output, others at capacity", years, o["hosted_share"], "lower bound for China"))
