@@ -12,7 +12,7 @@ import pandas as pd
 from markupsafe import escape
 
 from orechain.analytics import inputs
-from orechain.analytics.concentration import concentration, feed_routes, feed_shares
+from orechain.analytics.concentration import concentration
 from orechain.analytics.errors import AnalyticsInputError
 from orechain.analytics.network import (
     Network,
@@ -97,15 +97,12 @@ def separation_bases(store: Store, net: Network) -> tuple[pd.DataFrame, set[str]
         rows.append(("output, others at capacity", years, o["hosted_share"], "lower bound for China"))
         rows.append(("output, measured only", years, o["hosted_share_measured"],
                      f"measured output is {o['measured_share']:.0%} of the stage"))
-    routes = feed_routes(COMMODITY)
-    for src in sorted(set(routes["mine_source_id"])):
-        r = routes[routes["mine_source_id"] == src]
-        mine = inputs.production_frame(store, COMMODITY, source_id=src)
-        try:
-            fs = feed_shares(mine[mine["year"].isin(set(r["year"]))][["year", "country", "value"]], r)
-        except AnalyticsInputError:
-            continue
-        sources |= {src} | {x for v in r["source_ids"] for x in str(v).split()}
+    try:
+        fs, routes, _unit = inputs.separation_feed(store, COMMODITY)
+    except AnalyticsInputError:
+        pass
+    else:
+        sources |= set(routes["mine_source_id"]) | {x for v in routes["source_ids"] for x in str(v).split()}
         for y, v in fs.loc[fs["country"] == "CHN", ["year", "share"]].itertuples(index=False):
             rows.append(("feed", str(y), float(v), "mine production routed to its separator (t REO)"))
     pub = queries.observations(store, metric="stage_share", commodity=COMMODITY, country="CHN", stage="separation")
