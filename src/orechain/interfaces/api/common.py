@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from orechain.evidence.store import Store
 from orechain.interfaces.api.cache import MARK, Reads, ResponseCache, request_version
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, render_list, render_page
-from orechain.interfaces.api.readmodel import ListEndpoint, ReadModel, View, ensure_tables, page_body
+from orechain.interfaces.api.readmodel import ListEndpoint, ReadModel, View, ensure_tables, list_page
 
 __all__ = ["MARK", "ApiContext", "context", "detail", "listing", "model_detail", "model_listing", "page_response",
            "read"]
@@ -47,17 +47,11 @@ def read(request: Request, fn: Callable[..., pd.DataFrame], *args: Any, **kwargs
     return ctx.cache.frame(key, lambda: fn(ctx.store, *args, **kwargs))
 
 
-
-
 async def model_listing(request: Request, page: Page, endpoint: ListEndpoint, args: dict[str, Any]) -> Response:
     """One page of a list served from the read model (what :class:`~orechain.interfaces.api.readmodel.
     ListMiddleware` answers before routing; the route gives the same bytes, and the errors)."""
-    fmt = negotiate(request)
     ctx = context(request)
-    version = request_version(request.scope, ctx.cache)
-    await ensure_tables(ctx.model, endpoint.tables(), version)
-    query = endpoint.query(ctx.model, version, args)
-    body, media, headers = page_body(ctx.model.table(endpoint.table, version), query, page, fmt, request)
+    body, media, headers = await list_page(ctx.model, ctx.cache, endpoint, page, args, request)
     Reads.declare()
     return Response(body, media_type=media, headers={**headers, **MARK})
 

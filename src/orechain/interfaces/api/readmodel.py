@@ -34,11 +34,10 @@ from starlette.requests import Request
 from orechain.evidence import queries, schema
 from orechain.evidence.store import Store
 from orechain.interfaces.api.cache import MARK, Reads, ResponseCache, changed_tables, request_version
-from orechain.interfaces.api.errors import ApiError
 from orechain.interfaces.api.paging import Fmt, Page, json_bytes, negotiate, page_links, records
 
 __all__ = ["Filter", "ListEndpoint", "ListMiddleware", "ReadModel", "Spec", "Table", "View", "build_table",
-           "split_csv_lines"]
+           "list_page", "split_csv_lines"]
 
 Loader = Callable[[Store], pd.DataFrame]
 
@@ -434,6 +433,17 @@ async def ensure_tables(model: ReadModel, names: Sequence[str], version: Hashabl
         await run_in_threadpool(lambda: [model.table(n, version) for n in missing])
 
 
+async def list_page(model: ReadModel, cache: ResponseCache, endpoint: ListEndpoint, page: Page,
+                    args: Mapping[str, Any], request: Request) -> tuple[bytes, str, dict[str, str]]:
+    """The body, media type and headers of one page of ``endpoint`` for ``args``, at this request's data version:
+    what :class:`ListMiddleware` answers before routing and the route answers (the same bytes)."""
+    fmt = negotiate(request)
+    version = request_version(request.scope, cache)
+    await ensure_tables(model, endpoint.tables(), version)
+    query = endpoint.query(model, version, args)
+    return page_body(model.table(endpoint.table, version), query, page, fmt, request)
+
+
 class ListMiddleware:
     """Pure ASGI, inside the response cache: answers a GET of a registered list endpoint from the read model
     before routing, so the request skips FastAPI's dependency and validation machinery (about 0.3 ms).
@@ -462,12 +472,8 @@ class ListMiddleware:
             request = Request(scope)
             page, args = parse_query(request.query_params.multi_items(), endpoint, self.max_limit,
                                      self.default_limit)
-            fmt = negotiate(request)
-            version = request_version(scope, self.cache)
-            await ensure_tables(self.model, endpoint.tables(), version)
-            query = endpoint.query(self.model, version, args)
-            body, media, headers = page_body(self.model.table(endpoint.table, version), query, page, fmt, request)
-        except (NotHere, ApiError, Exception):  # the route answers it, or reports the error (one body, logged)
+            body, media, headers = await list_page(self.model, self.cache, endpoint, page, args, request)
+        except Exception:  # NotHere, an ApiError or any other: the route answers it or reports the error (logged)
             await self.app(scope, receive, send)
             return
         Reads.declare()  # built from the read model only: the response cache keeps it until one of its tables changes
