@@ -38,10 +38,10 @@ def create_app(db: str | os.PathLike[str] | Store | None = None, *, load_shipped
     A new, empty database gets the shipped evidence base when ``load_shipped`` is true, as the CLI does.
     ``cache_entries`` rendered responses and ``frame_entries`` frames read from the store are kept until the data
     changes (0 turns either off). The list endpoints answer from the read model (the evidence tables in memory,
-    re-read after any write); ``fast_lists`` lets them do so before routing (off: through their FastAPI routes,
-    same bytes, about 0.3 ms more a request). Scenario jobs run in a pool of ``job_workers`` threads with at most
-    ``job_queue`` waiting, and stop after ``job_timeout_s`` seconds. ``access`` (default: from the
-    environment) sets tokens, CORS and uploads.
+    each re-read after a write to a store table it reads); ``fast_lists`` lets them do so before routing (off:
+    through their FastAPI routes, same bytes, about 0.3 ms more a request). Scenario jobs run in a pool of
+    ``job_workers`` threads with at most ``job_queue`` waiting, and stop after ``job_timeout_s`` seconds.
+    ``access`` (default: from the environment) sets tokens, CORS and uploads.
     """
     from importlib.metadata import version
 

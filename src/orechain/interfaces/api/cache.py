@@ -1,5 +1,6 @@
-"""A bounded in-memory cache of rendered responses, and of the frames read to build them, dropped whenever
-a table the API keeps in memory changes (any of them: entries do not record their tables).
+"""A bounded in-memory cache of rendered responses, and of the frames read to build them, dropped when a table
+the API keeps in memory changes: a response built from the read model only is dropped when one of the tables it
+was built from changes (it records them, :class:`Reads`); any other response, and every frame, on any such change.
 
 The data version (:func:`data_version_probe`) is the database's per-table versions (table ``data_versions``,
 kept by triggers: migration ``0007_data_versions``), so it changes with every committed write to a table the API
@@ -261,8 +262,9 @@ class ProbeRounds:
 
 class ResponseCache:
     """Rendered responses (``get``/``put``) and the frames read from the store (``frame``), both dropped when the
-    data version changes (a tracked table changed: entries do not record which tables they were built from, so a
-    change to any tracked table drops them all) or after a local write (``clear``). At most ``max_entries`` responses of
+    data version changes (a tracked table changed: a response that records the tables it was built from,
+    :attr:`CachedResponse.reads`, is dropped only when one of them changed; other responses and every frame on any
+    change) or after a local write (``clear``: everything). At most ``max_entries`` responses of
     ``max_bytes`` bytes together are kept (the least recently used go first; one larger than that is not kept):
     requests with ever new parameters fill the cache with answers that are rarely asked again."""
 
