@@ -81,8 +81,10 @@ MAX_YAML_NODES = 100_000  # after expanding aliases: a few KB of nested aliases 
 
 
 def _load_yaml(text: str) -> Any:
+    """``yaml.safe_load(text)``, parsed once: the composed node tree is counted, then built into Python values."""
+    loader = yaml.SafeLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
         stack, seen = [root], 0
         while stack:  # count the nodes as aliases expand them (a recursive alias never ends: it is cut here too)
             node = stack.pop()
@@ -94,7 +96,7 @@ def _load_yaml(text: str) -> Any:
                 stack.extend(node.value)
             elif isinstance(node, yaml.MappingNode):
                 stack.extend(v for kv in node.value for v in kv)
-        return yaml.safe_load(text)
+        return None if root is None else loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ApiError(422, "invalid YAML", details=[{"line": mark.line + 1 if mark else None, "field": None,
@@ -102,6 +104,8 @@ def _load_yaml(text: str) -> Any:
     except RecursionError:
         raise ApiError(422, "the YAML is nested too deeply", details=[
             {"line": None, "field": None, "message": "nested too deeply"}]) from None
+    finally:
+        loader.dispose()
 
 
 def _form(text: str) -> dict[str, Any]:
