@@ -22,6 +22,7 @@ from orechain.interfaces.api.common import detail, model_detail, model_listing, 
 from orechain.interfaces.api.errors import ApiError, ErrorBody
 from orechain.interfaces.api.paging import Fmt, ListBody, Page, negotiate, page_params, records
 from orechain.interfaces.api.readmodel import Filter, ListEndpoint, ReadModel, Spec, View, one_of, strict_int, text
+from orechain.interfaces.api.routers.evidence import _source_map, _sources
 
 __all__ = ["router"]
 
@@ -144,18 +145,6 @@ async def get_claim(request: Request, claim_id: IdPath) -> Response:
         return {"claim": claim, "document": doc, "evidence": links, "same_subject": same,
                 "sources": _source_map(view, [r["source_id"] for r in links])}
     return await model_detail(request, ("claims", "documents", "claim_evidence", "sources"), build)
-
-
-def _sources(request: Request, ids: Any) -> dict[str, dict[str, Any]]:
-    from orechain.interfaces.api.routers.evidence import _sources as sources
-
-    return sources(request, ids)
-
-
-def _source_map(view: View, ids: Any) -> dict[str, dict[str, Any]]:
-    from orechain.interfaces.api.routers.evidence import _source_map as source_map
-
-    return source_map(view, ids)
 
 
 @router.get("/conflicts", response_model=ListBody,
