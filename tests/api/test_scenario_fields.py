@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import yaml
+
+from orechain.interfaces.api.routers.scenarios import _parse_yaml
 from orechain.interfaces.api.scenario_fields import scenario_fields
 from orechain.scenarios.spec import schema
 
@@ -56,3 +59,9 @@ def test_fields_carry_the_schema_and_point_at_their_value_in_utf16() -> None:
 def test_not_a_mapping_has_no_fields() -> None:
     assert scenario_fields("- a\n- b\n", schema()) == []
     assert scenario_fields("", schema()) == []
+
+
+def test_a_tree_parsed_by_the_caller_gives_the_same_fields() -> None:
+    node, data = _parse_yaml(TEXT)
+    assert data == yaml.safe_load(TEXT)
+    assert scenario_fields(TEXT, schema(), (node, data)) == scenario_fields(TEXT, schema())

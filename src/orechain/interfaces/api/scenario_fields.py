@@ -215,10 +215,14 @@ def _unit(data: Mapping[str, Any], path: Path_) -> str | None:
     return None
 
 
-def scenario_fields(text: str, schema: Mapping[str, Any]) -> list[FormField]:
-    """The form fields of the scenario ``text`` (a YAML mapping; raises ``yaml.YAMLError`` when it is not YAML)."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    data = yaml.safe_load(text)
+def scenario_fields(text: str, schema: Mapping[str, Any],
+                    parsed: tuple[yaml.Node | None, Any] | None = None) -> list[FormField]:
+    """The form fields of the scenario ``text`` (a YAML mapping; raises ``yaml.YAMLError`` when it is not YAML).
+    ``parsed``: the text's node tree and the values built from it, when the caller has already parsed it (it is
+    not changed)."""
+    if parsed is None:
+        parsed = yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+    node, data = parsed
     if node is None or not isinstance(data, dict):
         return []
     sch = _Schema(schema)

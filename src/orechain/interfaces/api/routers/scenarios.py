@@ -81,7 +81,12 @@ MAX_YAML_NODES = 100_000  # after expanding aliases: a few KB of nested aliases 
 
 
 def _load_yaml(text: str) -> Any:
-    """``yaml.safe_load(text)``, parsed once: the composed node tree is counted, then built into Python values."""
+    """``yaml.safe_load(text)``, refused (422) when it is not YAML or expands to too many values."""
+    return _parse_yaml(text)[1]
+
+
+def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree of ``text`` and the values built from it (parsed once: the tree is counted first)."""
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -96,7 +101,7 @@ def _load_yaml(text: str) -> Any:
                 stack.extend(node.value)
             elif isinstance(node, yaml.MappingNode):
                 stack.extend(v for kv in node.value for v in kv)
-        return None if root is None else loader.construct_document(root)
+        return root, None if root is None else loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ApiError(422, "invalid YAML", details=[{"line": mark.line + 1 if mark else None, "field": None,
@@ -112,11 +117,11 @@ def _form(text: str) -> dict[str, Any]:
     from orechain.interfaces.api.scenario_fields import scenario_fields
     from orechain.scenarios.spec import schema
 
-    spec = _load_yaml(text)
+    node, spec = _parse_yaml(text)
     if not isinstance(spec, dict):
         raise ApiError(422, "a scenario is a YAML mapping (name:, start:, horizon:, ...)",
                        details=[{"line": 1, "field": None, "message": "not a mapping"}])
-    return {"spec": spec, "fields": [f.to_dict() for f in scenario_fields(text, schema())]}
+    return {"spec": spec, "fields": [f.to_dict() for f in scenario_fields(text, schema(), (node, spec))]}
 
 
 @router.post("/scenarios/jobs", status_code=202, summary="Submit a scenario run")
