@@ -170,3 +170,18 @@ def test_sqlite_probe_without_versions_table_is_database_wide(tmp_path: Path) ->
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO t VALUES (1)")
     assert probe() != first
+
+
+def test_frame_reads_probe_the_version_outside_the_cache_lock() -> None:
+    # the event loop takes the lock for every cached answer: a probe (on PostgreSQL a round trip) must not hold it
+    held: list[bool] = []
+    cache: ResponseCache | None = None
+
+    def probe() -> int:
+        held.append(cache is not None and cache._lock.locked())
+        return 1
+
+    cache = ResponseCache(probe)
+    built = [cache.frame("k", lambda: pd.DataFrame({"a": [1]})) for _ in range(2)]
+    assert all(len(df) == 1 for df in built)
+    assert held and not any(held)

@@ -286,12 +286,6 @@ class ResponseCache:
         self._generation = 0  # bumped by clear(): a result computed before a local write is not kept
         self._rounds = ProbeRounds(version) if getattr(version, "shared", False) else None
 
-    def _check(self) -> None:
-        now = self._version()
-        if now != self._seen:
-            self._drop_changed(now)
-            self._seen = now
-
     def _drop_all(self) -> None:
         self.drops += 1
         self._items.clear()
@@ -341,17 +335,16 @@ class ResponseCache:
         copy-on-write nothing a caller does to it reaches the kept frame. The request's answer is noted as built
         from tables not known (a frame does not say which it read)."""
         Reads.add(None)
+        token = self.token()  # probed outside the lock, which the event loop takes too (PostgreSQL: a round trip)
         with self._lock:
-            self._check()
-            hit = self._frames.get(key)
+            hit = self._frames.get(key) if token == (self._generation, self._seen) else None
             if hit is not None:
                 self._frames.move_to_end(key)
                 return hit.copy(deep=False)
-            token = (self._generation, self._seen)
         df = build()
+        now = self.token()
         with self._lock:
-            self._check()
-            if self._max_frames > 0 and token == (self._generation, self._seen):
+            if self._max_frames > 0 and token == now == (self._generation, self._seen):
                 self._frames[key] = df
                 while len(self._frames) > self._max_frames:
                     self._frames.popitem(last=False)
