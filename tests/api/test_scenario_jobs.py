@@ -301,6 +301,7 @@ def test_builtin_scenarios_come_with_their_spec_and_form_fields(shipped: TestCli
     assert again["spec"]["projects"][4]["capacity"]["mode"] == 400 and "# --- the deal's projects" in edited
     assert_error(shipped.post("/api/v1/scenarios/fields", json={"yaml": "a: [unclosed"}), 422)
     assert_error(shipped.post("/api/v1/scenarios/fields", json={"yaml": "- a list"}), 422)
+    assert_error(shipped.post("/api/v1/scenarios/fields", json={"yaml": "\x1f"}), 422)  # refused by YAML's reader
     # aliases that expand to billions of values, or to themselves, are refused before anything walks them
     laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))

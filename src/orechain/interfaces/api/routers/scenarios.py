@@ -87,8 +87,9 @@ def _load_yaml(text: str) -> Any:
 
 def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The node tree of ``text`` and the values built from it (parsed once: the tree is counted first)."""
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)  # checks the characters: a YAMLError too
         root = loader.get_single_node()
         stack, seen = [root], 0
         while stack:  # count the nodes as aliases expand them (a recursive alias never ends: it is cut here too)
@@ -110,7 +111,8 @@ def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         raise ApiError(422, "the YAML is nested too deeply", details=[
             {"line": None, "field": None, "message": "nested too deeply"}]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _form(text: str) -> dict[str, Any]:
