@@ -293,7 +293,6 @@ async def get_stage_shares(
     output_shares` and :func:`orechain.analytics.concentration.feed_shares`."""
     def build() -> pd.DataFrame:
         from orechain.analytics import inputs
-        from orechain.analytics.concentration import feed_routes, feed_shares
         from orechain.analytics.network import (
             CHAIN,
             SECONDARY,
@@ -313,26 +312,13 @@ async def get_stage_shares(
         if basis == "feed":
             if stage not in (None, "separation"):
                 raise ApiError(422, "the feed basis estimates the separation stage only", details={"field": "stage"})
-            routes = feed_routes(commodity)
-            held = sorted(set(routes["year"]))
-            if not held:
-                raise ApiError(422, f"no feed routes for {commodity}", details={"field": "commodity"})
-            if year and set(year) - set(held):
-                raise ApiError(422, f"no feed routes for {sorted(set(year) - set(held))}; held: {held}",
-                               details={"field": "year", "allowed": held})
-            routes = routes[routes["year"].isin(year or held)]
-            if show == "coverage":
-                return routes.assign(stage_basis=label)
-            store = context(request).store
-            src = sorted(set(routes["mine_source_id"]))
-            mine = inputs.production_frame(store, commodity)
-            mine = mine[mine["source_id"].isin(src) & mine["year"].isin(set(routes["year"]))]
             try:
-                fs = feed_shares(mine[["year", "country", "value"]], routes)
+                fs, routes, unit = inputs.separation_feed(context(request).store, commodity, year)
             except AnalyticsInputError as exc:
                 raise ApiError(422, str(exc), details={"problems": exc.problems}) from None
-            return fs.assign(stage="separation", unit=str(mine["unit"].iloc[0]) if len(mine) else "",
-                             mine_source_id=" ".join(src), stage_basis=label)
+            if show == "coverage":
+                return routes.assign(stage_basis=label)
+            return fs.assign(stage="separation", unit=unit, stage_basis=label)
         chain = _chain(request, commodity, "USA", None, None)
         stages = [stage] if stage else None
         if basis == "capacity":
